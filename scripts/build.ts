@@ -1,0 +1,132 @@
+/**
+ * The build: compiles contracts/*.sol with solc-js (OpenZeppelin from node_modules) into
+ * build/contracts.json and typed ABIs (`as const`) in src/chain/abi/, and builds the WebAssembly
+ * parts. `--if-stale` skips the work when the sources have not changed since the last build.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const buildDir = join(root, 'build');
+const abiDir = join(root, 'src/chain/abi');
+const stampFile = join(buildDir, '.stamp.json');
+
+type Step = { name: string; sources: () => string[]; run: () => Promise<void> | void; outputs: string[] };
+
+const steps: Step[] = [
+  {
+    name: 'contracts',
+    sources: () => listFiles(join(root, 'contracts')).concat([join(root, 'scripts/build.ts')]),
+    run: compileContracts,
+    outputs: [join(buildDir, 'contracts.json'), join(abiDir, 'index.ts')],
+  },
+];
+
+// Optional steps contributed by other parts of the tree (each exports one async function).
+for (const [name, file, fn, outputs, srcDir] of [
+  ['erasure', 'scripts/build-erasure.ts', 'buildErasure', ['build/erasure.wasm'], 'src/storage/erasure/assembly'],
+  ['keccak', 'scripts/build-keccak.ts', 'buildKeccak', ['build/keccak.wasm'], 'src/core/keccak'],
+] as const) {
+  const path = join(root, file);
+  if (!existsSync(path)) continue;
+  steps.push({
+    name,
+    sources: () => [path, ...(existsSync(join(root, srcDir)) ? listFiles(join(root, srcDir)) : [])],
+    run: async () => {
+      const mod = await import(pathToFileURL(path).href);
+      await mod[fn]();
+    },
+    outputs: outputs.map((o) => join(root, o)),
+  });
+}
+
+const ifStale = process.argv.includes('--if-stale');
+mkdirSync(buildDir, { recursive: true });
+const stamps: Record<string, string> = existsSync(stampFile) ? JSON.parse(readFileSync(stampFile, 'utf8')) : {};
+for (const step of steps) {
+  const hash = hashFiles(step.sources());
+  if (ifStale && stamps[step.name] === hash && step.outputs.every((o) => existsSync(o))) continue;
+  const t0 = performance.now();
+  await step.run();
+  stamps[step.name] = hash;
+  writeFileSync(stampFile, JSON.stringify(stamps, null, 2));
+  console.error(`build: ${step.name} in ${Math.round(performance.now() - t0)} ms`);
+}
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => join(d.parentPath, d.name))
+    .sort();
+}
+
+function hashFiles(files: string[]): string {
+  const h = createHash('sha256');
+  for (const f of files) h.update(f).update(readFileSync(f));
+  return h.digest('hex');
+}
+
+function compileContracts(): void {
+  const solc = require('solc');
+  const contractsDir = join(root, 'contracts');
+  const sources: Record<string, { content: string }> = {};
+  for (const f of readdirSync(contractsDir).filter((f) => f.endsWith('.sol'))) {
+    sources[`contracts/${f}`] = { content: readFileSync(join(contractsDir, f), 'utf8') };
+  }
+  const input = {
+    language: 'Solidity',
+    sources,
+    settings: {
+      evmVersion: 'prague',
+      optimizer: { enabled: true, runs: 1000 },
+      outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
+    },
+  };
+  const findImports = (path: string) => {
+    const candidates = [join(root, 'node_modules', path), join(root, path)];
+    for (const c of candidates) if (existsSync(c)) return { contents: readFileSync(c, 'utf8') };
+    return { error: `not found: ${path}` };
+  };
+  const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports }));
+  const errors = (output.errors ?? []).filter((e: { severity: string }) => e.severity === 'error');
+  for (const e of output.errors ?? []) if (e.severity !== 'error') console.error(e.formattedMessage);
+  if (errors.length > 0) {
+    for (const e of errors) console.error(e.formattedMessage);
+    throw new Error(`solc: ${errors.length} error(s)`);
+  }
+  const artifacts: Record<string, { abi: unknown[]; bytecode: string; deployedSize: number }> = {};
+  for (const file of Object.keys(sources)) {
+    for (const [name, c] of Object.entries(output.contracts[file] as Record<string, SolcContract>)) {
+      if (!c.evm.bytecode.object) continue; // interfaces and abstract contracts
+      artifacts[name] = {
+        abi: c.abi,
+        bytecode: `0x${c.evm.bytecode.object}`,
+        deployedSize: c.evm.deployedBytecode.object.length / 2,
+      };
+    }
+  }
+  writeFileSync(join(buildDir, 'contracts.json'), JSON.stringify({ solc: solc.version(), artifacts }));
+  mkdirSync(abiDir, { recursive: true });
+  const lines = [
+    '// Generated by scripts/build.ts from contracts/*.sol. Do not edit.',
+    ...Object.entries(artifacts).map(
+      ([name, a]) => `export const ${lowerFirst(name)}Abi = ${JSON.stringify(a.abi)} as const;`,
+    ),
+    `export const contractNames = ${JSON.stringify(Object.keys(artifacts))} as const;`,
+    '',
+  ];
+  writeFileSync(join(abiDir, 'index.ts'), lines.join('\n'));
+  for (const [name, a] of Object.entries(artifacts)) {
+    if (a.deployedSize > 24576) console.error(`warning: ${name} is ${a.deployedSize} bytes (over EIP-170)`);
+  }
+}
+
+type SolcContract = { abi: unknown[]; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } };
+
+function lowerFirst(s: string): string {
+  return s[0]!.toLowerCase() + s.slice(1);
+}
