@@ -17,7 +17,7 @@ import { depinGovernorAbi, tokenAbi } from '../../src/chain/abi/index.ts';
 import { type ChainClients, createChainClients } from '../../src/chain/clients.ts';
 import { deployNetwork, devnetSettings, type NetworkSettings } from '../../src/chain/deploy.ts';
 import type { Deployment } from '../../src/chain/deployment.ts';
-import { type DevAccount, devAccounts } from '../../src/chain/devAccounts.ts';
+import type { DevAccount } from '../../src/chain/devAccounts.ts';
 import { createDevnet, type Devnet } from '../../src/chain/devnet.ts';
 import { type RpcServer, startRpcServer } from '../../src/chain/rpcServer.ts';
 import { isDepinError } from '../../src/core/errors.ts';
@@ -190,13 +190,13 @@ export async function tokenBalance(f: Fixture, account: Hex): Promise<bigint> {
 export async function rejectsWithCode(
   promise: Promise<unknown>,
   code: string,
-): Promise<{ code: string; details: Record<string, unknown> | undefined }> {
+): Promise<{ code: string; details: Record<string, unknown> }> {
   try {
     await promise;
   } catch (e) {
     assert.ok(isDepinError(e), `expected a DepinError ${code}, got ${String(e)}`);
     assert.equal(e.code, code, e.message);
-    return e;
+    return { code: e.code, details: e.details ?? {} };
   }
   assert.fail(`expected a rejection with ${code}, but it succeeded`);
 }
