@@ -19,6 +19,7 @@ import { deployNetwork, devnetSettings, type NetworkSettings } from '../../src/c
 import type { Deployment } from '../../src/chain/deployment.ts';
 import type { DevAccount } from '../../src/chain/devAccounts.ts';
 import { createDevnet, type Devnet } from '../../src/chain/devnet.ts';
+import { decodeChainError } from '../../src/chain/errors.ts';
 import { type RpcServer, startRpcServer } from '../../src/chain/rpcServer.ts';
 import { isDepinError } from '../../src/core/errors.ts';
 
@@ -183,6 +184,13 @@ export async function tokenBalance(f: Fixture, account: Hex): Promise<bigint> {
     abi: tokenAbi,
     functionName: 'balanceOf',
     args: [account],
+  });
+}
+
+/** Turns a rejected read (viem error) into the DepinError the SDK would raise. */
+export function decoded<T>(promise: Promise<T>): Promise<T> {
+  return promise.catch((e: unknown) => {
+    throw decodeChainError(e);
   });
 }
 
