@@ -1,0 +1,78 @@
+import { erasureError } from './errors.ts';
+
+/** Most shards (data + parity) one stripe may have: GF(2^8) has 256 distinct evaluation points. */
+export const ERASURE_MAX_SHARDS = 256;
+
+/** From this many shards in total the FFT coder is chosen by default. */
+export const LEOPARD_MIN_SHARDS = 32;
+
+/** The two codes: a Cauchy matrix for few shards, Leopard's additive FFT for many. */
+export type ErasureAlgorithm = 'cauchy' | 'leopard';
+
+/** How many data and parity shards a stripe has. */
+export type ErasureShape = { dataShards: number; parityShards: number };
+
+/**
+ * Throws ERASURE_BAD_SHAPE unless k ≥ 1, m ≥ 1 and k + m ≤ 256 (integers).
+ *
+ * @example validateShape({ dataShards: 29, parityShards: 51 });
+ */
+export function validateShape(shape: ErasureShape): void {
+  const { dataShards: k, parityShards: m } = shape;
+  if (!Number.isInteger(k) || !Number.isInteger(m) || k < 1 || m < 1 || k + m > ERASURE_MAX_SHARDS) {
+    throw erasureError(
+      'ERASURE_BAD_SHAPE',
+      `Use at least 1 data and 1 parity shard and at most ${ERASURE_MAX_SHARDS} shards in total.`,
+      { dataShards: k, parityShards: m },
+    );
+  }
+}
+
+/** Smallest power of two ≥ x (x ≥ 1). */
+export function nextPow2(x: number): number {
+  let p = 1;
+  while (p < x) p <<= 1;
+  return p;
+}
+
+/**
+ * True when Leopard's FFT coder can code this shape: the data must fit beside the parity
+ * rounded up to a power of two, k + 2^⌈log2 m⌉ ≤ 256.
+ *
+ * @example leopardSupports({ dataShards: 200, parityShards: 56 }) // false: 200 + 64 > 256
+ */
+export function leopardSupports(shape: ErasureShape): boolean {
+  return shape.dataShards + nextPow2(shape.parityShards) <= ERASURE_MAX_SHARDS;
+}
+
+/**
+ * The algorithm a shape is coded with by default; store it beside the shards, because the two
+ * codes give different parity for the same data. Deterministic: Leopard from
+ * {@link LEOPARD_MIN_SHARDS} shards when the shape fits it, Cauchy otherwise.
+ *
+ * @example chooseErasureAlgorithm({ dataShards: 29, parityShards: 51 }) // 'leopard'
+ */
+export function chooseErasureAlgorithm(shape: ErasureShape): ErasureAlgorithm {
+  validateShape(shape);
+  const n = shape.dataShards + shape.parityShards;
+  return n >= LEOPARD_MIN_SHARDS && leopardSupports(shape) ? 'leopard' : 'cauchy';
+}
+
+/**
+ * Checks an explicitly requested algorithm against the shape (or picks the default).
+ *
+ * @example resolveAlgorithm({ dataShards: 4, parityShards: 2 }, 'leopard') // 'leopard'
+ */
+export function resolveAlgorithm(shape: ErasureShape, algorithm?: ErasureAlgorithm): ErasureAlgorithm {
+  validateShape(shape);
+  if (algorithm === undefined) return chooseErasureAlgorithm(shape);
+  if (algorithm === 'cauchy') return algorithm;
+  if (algorithm === 'leopard' && leopardSupports(shape)) return algorithm;
+  throw erasureError(
+    'ERASURE_BAD_ALGORITHM',
+    algorithm === 'leopard'
+      ? 'Leopard needs data shards + parity rounded up to a power of two ≤ 256; use cauchy for this shape.'
+      : `Unknown erasure algorithm; use 'cauchy' or 'leopard'.`,
+    { ...shape, algorithm },
+  );
+}
