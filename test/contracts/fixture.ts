@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import {
   type Abi,
+  concatHex,
   encodeFunctionData,
   type Hex,
   keccak256,
@@ -13,6 +14,7 @@ import {
   type PublicClient,
   toBytes,
 } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
 import { depinGovernorAbi, tokenAbi } from '../../src/chain/abi/index.ts';
 import { type ChainClients, createChainClients } from '../../src/chain/clients.ts';
 import { deployNetwork, devnetSettings, type NetworkSettings } from '../../src/chain/deploy.ts';
@@ -185,6 +187,41 @@ export async function tokenBalance(f: Fixture, account: Hex): Promise<bigint> {
     functionName: 'balanceOf',
     args: [account],
   });
+}
+
+/** The EIP-712 message validators sign for an epoch's result (Validators.EPOCH_ROOT_TYPEHASH). */
+export type EpochRoot = { epoch: bigint; rewardsRoot: Hex; evidenceRoot: Hex; total: bigint };
+
+export const EPOCH_ROOT_TYPES = {
+  EpochRoot: [
+    { name: 'epoch', type: 'uint256' },
+    { name: 'rewardsRoot', type: 'bytes32' },
+    { name: 'evidenceRoot', type: 'bytes32' },
+    { name: 'total', type: 'uint256' },
+  ],
+} as const;
+
+/** Signs `root` as the validator holding `privateKey`, for the Validators contract at `validators`. */
+export async function signEpochRoot(
+  privateKey: Hex,
+  chainId: number,
+  validators: Hex,
+  root: EpochRoot,
+): Promise<{ signer: Hex; signature: Hex }> {
+  const account = privateKeyToAccount(privateKey);
+  const signature = await account.signTypedData({
+    domain: { name: 'depin', version: '1', chainId, verifyingContract: validators },
+    types: EPOCH_ROOT_TYPES,
+    primaryType: 'EpochRoot',
+    message: root,
+  });
+  return { signer: account.address, signature };
+}
+
+/** 65-byte signatures concatenated in ascending signer order, as `verifyEpochRoot` expects. */
+export function packSignatures(signed: { signer: Hex; signature: Hex }[]): Hex {
+  const sorted = [...signed].sort((a, b) => (BigInt(a.signer) < BigInt(b.signer) ? -1 : 1));
+  return concatHex(sorted.map((s) => s.signature));
 }
 
 /** Turns a rejected read (viem error) into the DepinError the SDK would raise. */
