@@ -14,6 +14,7 @@ import {
   encodeFunctionData,
   type Hex,
   http,
+  type LocalAccount,
   type PublicClient,
   type TransactionReceipt,
 } from 'viem';
@@ -25,6 +26,8 @@ export type ChainClientsOptions = {
   rpc: string;
   chainId: number;
   privateKey?: Hex;
+  /** Alternatively, an account object (e.g. decrypted from a keystore). */
+  account?: LocalAccount;
   /** How often to poll for receipts and blocks, ms. */
   pollingInterval?: number;
 };
@@ -60,7 +63,8 @@ export function createChainClients(options: ChainClientsOptions): ChainClients {
   const pollingInterval = options.pollingInterval ?? 100;
   const transport = http(options.rpc, { retryCount: 2, timeout: 30_000 });
   const publicClient = createPublicClient({ chain, transport, pollingInterval }) as PublicClient;
-  const account = options.privateKey ? privateKeyToAccount(options.privateKey) : undefined;
+  const account =
+    options.account ?? (options.privateKey ? privateKeyToAccount(options.privateKey) : undefined);
   const wallet = account ? createWalletClient({ chain, transport, account, pollingInterval }) : undefined;
   let queue: Promise<unknown> = Promise.resolve();
 

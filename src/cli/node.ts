@@ -1,0 +1,47 @@
+/** `depin node`: run an operator node. */
+import { join } from 'node:path';
+import { readDeployment } from '../chain/deployment.ts';
+import { commonConfig, opt, parseAmount, parseCommand } from '../core/config.ts';
+import { loadAccount } from '../core/keys.ts';
+import { createLogger } from '../core/log.ts';
+import { createNode } from '../node/daemon.ts';
+import { liveness } from '../node/liveness.ts';
+import { runDaemon } from './daemonRunner.ts';
+
+export const HELP = `usage: depin node [--rpc URL] [--deployment FILE] (--keystore FILE --password-file FILE | --key HEX)
+                  [--data-dir DIR] [--host H] [--port P] [--public-url URL] [--stake AMOUNT]
+                  [--region R] [--h3 CELL] [--capacity BYTES] [--claim-every MS]`;
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseCommand(argv, {
+    stake: { type: 'string' },
+    region: { type: 'string' },
+    h3: { type: 'string' },
+    capacity: { type: 'string' },
+    'claim-every': { type: 'string' },
+    'max-body': { type: 'string' },
+  });
+  if (values.help) return void console.log(HELP);
+  const common = commonConfig(values, '.depin/node');
+  const log = createLogger('node', { level: common.logLevel });
+  const account = await loadAccount(common);
+  const node = createNode({
+    rpc: common.rpc,
+    deployment: readDeployment(common.deployment),
+    account,
+    dataDir: common.dataDir || join('.depin', 'node'),
+    host: common.host,
+    port: common.port,
+    ...(common.publicUrl ? { publicUrl: common.publicUrl } : {}),
+    stake: parseAmount(opt(values, 'stake', '250')),
+    services: [liveness()],
+    capacity: BigInt(opt(values, 'capacity', String(100n * 2n ** 30n))),
+    h3: BigInt(opt(values, 'h3', '0')),
+    region: opt(values, 'region', 'local'),
+    prices: [100n, 200n, 0n],
+    claimEveryMs: Number(opt(values, 'claim-every', '3000')),
+    maxBody: Number(opt(values, 'max-body', String(1024 * 1024))),
+    log,
+  });
+  await runDaemon(node, log);
+}

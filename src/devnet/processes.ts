@@ -1,0 +1,92 @@
+/**
+ * Daemons as separate OS processes: spawned with this Node (24), logs to a file, ready when the
+ * child prints its `{"event":"ready"}` line on stdout; stop is SIGTERM then SIGKILL after a grace.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { DepinError } from '../core/errors.ts';
+
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), '../cli/main.ts');
+
+export type Daemon = {
+  name: string;
+  args: string[];
+  logFile: string;
+  proc: ChildProcess | undefined;
+  url: string;
+  /** Starts (or restarts) the process and waits until it is serving. */
+  start: () => Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  stop: (graceMs?: number) => Promise<void>;
+  /** SIGKILL at once: a crash. */
+  kill: () => Promise<void>;
+};
+
+export function createDaemon(name: string, args: string[], logFile: string, readyTimeoutMs = 60_000): Daemon {
+  mkdirSync(dirname(logFile), { recursive: true });
+  const d: Daemon = {
+    name,
+    args,
+    logFile,
+    proc: undefined,
+    url: '',
+    async start() {
+      const log = createWriteStream(logFile, { flags: 'a' });
+      const proc = spawn(process.execPath, [MAIN, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env },
+      });
+      d.proc = proc;
+      proc.stderr!.pipe(log);
+      const lines = createInterface({ input: proc.stdout! });
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(new DepinError('DAEMON_START_TIMEOUT', `${name} did not start in time; see ${logFile}.`)),
+          readyTimeoutMs,
+        );
+        lines.on('line', (line) => {
+          try {
+            const msg = JSON.parse(line) as { event?: string; url?: string };
+            if (msg.event === 'ready') {
+              d.url = msg.url ?? '';
+              clearTimeout(timer);
+              resolve();
+            }
+          } catch {
+            log.write(`${line}\n`);
+          }
+        });
+        proc.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(
+            new DepinError(
+              'DAEMON_EXITED',
+              `${name} exited with code ${code} while starting; see ${logFile}.`,
+            ),
+          );
+        });
+      });
+    },
+    async stop(graceMs = 5000) {
+      const proc = d.proc;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+    async kill() {
+      const proc = d.proc;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+      proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+  return d;
+}

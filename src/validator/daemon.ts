@@ -1,0 +1,256 @@
+/**
+ * `depin validator`: the one place that wires a validator. Each tick it opens the current epoch's
+ * randomness, runs the challenges due in the current epoch, and finalises closed epochs in order
+ * (evidence exchange → shared reward function → co-sign → quorum post). Progress is persisted:
+ * a restart resumes at the same epoch and re-serves the signature it already gave.
+ */
+import { join } from 'node:path';
+import type { Hex, LocalAccount } from 'viem';
+import { epochsAbi, tokenAbi, validatorsAbi } from '../chain/abi/index.ts';
+import { createChainClients } from '../chain/clients.ts';
+import type { Deployment } from '../chain/deployment.ts';
+import {
+  isEpochOpen,
+  type NodeRecord,
+  readClock,
+  readEpochOpening,
+  readRewardsState,
+  readValidators,
+} from '../chain/reads.ts';
+import { type DepinError, isDepinError } from '../core/errors.ts';
+import { startJsonServer } from '../core/http.ts';
+import type { Logger } from '../core/log.ts';
+import { messageDomain } from '../core/messages.ts';
+import { createMetrics } from '../core/metrics.ts';
+import { challengeSchedule } from '../core/schedule.ts';
+import { validatorRoutes } from './api.ts';
+import { challengeNode } from './challenger.ts';
+import { collectAndPost, computeAndSign, epochSnapshot, type Fault, manifestFor } from './finalizer.ts';
+import { openValidatorStore } from './store.ts';
+
+export type ValidatorConfig = {
+  rpc: string;
+  deployment: Deployment;
+  account: LocalAccount;
+  dataDir: string;
+  host: string;
+  port: number;
+  publicUrl?: string;
+  stake: bigint;
+  tickMs: number;
+  /** Fraction of an epoch after its end before it is finalised (evidence cutoff). */
+  cutoff: number;
+  challengeTimeoutMs: number;
+  fault?: Fault;
+  log: Logger;
+};
+
+export type ValidatorDaemon = { url: string; start: () => Promise<void>; stop: () => Promise<void> };
+
+export function createValidator(config: ValidatorConfig): ValidatorDaemon {
+  const d = config.deployment;
+  const log = config.log;
+  const me = config.account.address.toLowerCase() as Hex;
+  const clients = createChainClients({ rpc: config.rpc, chainId: d.chainId });
+  const store = openValidatorStore(join(config.dataDir, 'validator.sqlite'));
+  const domain = messageDomain(d.chainId, d.contracts.Registry);
+  const metrics = createMetrics('depin_validator');
+  const evidenceCount = metrics.counter('depin_validator_evidence_total', 'Evidence records signed', [
+    'outcome',
+    'reason',
+  ]);
+  const epochsPosted = metrics.gauge('depin_validator_last_finalised_epoch', 'Last epoch finalised');
+  const inflight = new Set<string>();
+  let server: Awaited<ReturnType<typeof startJsonServer>> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let ticking: Promise<void> | undefined;
+  let stopped = false;
+  const snapshots = new Map<
+    bigint,
+    { block: bigint; randomness: Hex; nodes: NodeRecord[]; validators: { id: Hex }[]; perEpoch: number }
+  >();
+
+  const wallet = createChainClients({ rpc: config.rpc, chainId: d.chainId, account: config.account });
+  const deps = {
+    account: config.account,
+    clients: wallet,
+    deployment: d,
+    store,
+    messageDomain: domain,
+    log,
+    fault: config.fault,
+  };
+
+  async function ensureJoined(url: string): Promise<void> {
+    const v = await clients.public.readContract({
+      address: d.contracts.Validators,
+      abi: validatorsAbi,
+      functionName: 'getValidator',
+      args: [config.account.address],
+    });
+    if (v.status !== 0) {
+      log.info({ status: v.status, stake: String(v.stake) }, 'already in the validator set');
+      return;
+    }
+    await wallet.write({
+      address: d.contracts.Token,
+      abi: tokenAbi,
+      functionName: 'approve',
+      args: [d.contracts.Validators, config.stake],
+    });
+    await wallet.write({
+      address: d.contracts.Validators,
+      abi: validatorsAbi,
+      functionName: 'join',
+      args: [config.stake, url],
+    });
+    log.info({ stake: String(config.stake), endpoint: url }, 'joined the validator set');
+  }
+
+  async function snapshot(epoch: bigint) {
+    const cached = snapshots.get(epoch);
+    if (cached) return cached;
+    const opening = await readEpochOpening(clients.public, d, epoch);
+    if (!opening) return undefined;
+    const snap = await epochSnapshot(clients.public, d, opening.blockNumber);
+    const value = { block: opening.blockNumber, randomness: opening.randomness, ...snap };
+    snapshots.set(epoch, value);
+    for (const k of snapshots.keys()) if (k < epoch - 4n) snapshots.delete(k);
+    return value;
+  }
+
+  async function tick(): Promise<void> {
+    const { now, epoch } = await readClock(clients.public, d);
+    if (!(await isEpochOpen(clients.public, d, epoch))) {
+      try {
+        await wallet.write({
+          address: d.contracts.Epochs,
+          abi: epochsAbi,
+          functionName: 'open',
+          args: [epoch],
+        });
+      } catch (e) {
+        if (!isDepinError(e, 'RANDOMNESS_ALREADY_SET')) throw e;
+      }
+    }
+    await runChallenges(epoch, now);
+    await finalise(epoch, now);
+  }
+
+  async function runChallenges(epoch: bigint, now: number): Promise<void> {
+    const snap = await snapshot(epoch);
+    if (!snap?.validators.some((v) => v.id === me)) return;
+    const start = d.settings.epochGenesis + Number(epoch) * d.settings.epochLength;
+    const elapsed = now - start + 0.999;
+    const schedule = challengeSchedule({
+      randomness: snap.randomness,
+      validator: me,
+      nodes: snap.nodes.map((n) => n.id),
+      perEpoch: snap.perEpoch,
+      epochLength: d.settings.epochLength,
+    });
+    for (const item of schedule) {
+      if (item.offset > elapsed) break;
+      const key = `${epoch}:${item.node}:${item.slot}`;
+      if (inflight.has(key) || store.hasEvidence(epoch, item.node, item.slot)) continue;
+      const node = snap.nodes.find((n) => n.id === item.node)!;
+      inflight.add(key);
+      challengeNode({
+        account: config.account,
+        domain,
+        store,
+        epoch,
+        slot: item.slot,
+        node,
+        timeoutMs: config.challengeTimeoutMs,
+      })
+        .then((r) => evidenceCount.inc({ outcome: String(r.outcome), reason: String(r.reason) }))
+        .catch((e: unknown) =>
+          log.warn({ err: (e as Error).message, node: node.id }, 'challenge failed to record'),
+        )
+        .finally(() => inflight.delete(key));
+    }
+  }
+
+  async function finalise(current: bigint, now: number): Promise<void> {
+    const chainState = await readRewardsState(clients.public, d);
+    let next = BigInt(store.get('nextEpoch') ?? String(chainState.nextEpoch));
+    if (next < chainState.nextEpoch) next = chainState.nextEpoch;
+    store.set('nextEpoch', String(next));
+    const len = d.settings.epochLength;
+    const end = d.settings.epochGenesis + Number(next + 1n) * len;
+    if (next >= current || now < end + config.cutoff * len) return;
+    // The previous epoch must be settled on chain (or its posting window closed) so that every
+    // validator starts from the same cumulative root.
+    if (chainState.nextEpoch < next && current <= next + 1n) return;
+    if (current > next + 2n) {
+      log.warn({ epoch: String(next) }, 'epoch abandoned: its posting window closed without a quorum');
+      if (store.getEpoch(next)) store.setEpochStatus(next, 'abandoned');
+      store.set('nextEpoch', String(next + 1n));
+      return;
+    }
+    const snap = await snapshot(next);
+    if (!snap) {
+      store.set('nextEpoch', String(next + 1n));
+      return;
+    }
+    const { record } = await computeAndSign(deps, next, snap.block);
+    const outcome = await collectAndPost(deps, record);
+    if (outcome === 'posted') {
+      store.setEpochStatus(next, 'posted');
+      store.set('nextEpoch', String(next + 1n));
+      epochsPosted.set(Number(next));
+    }
+  }
+
+  function loop(): void {
+    if (stopped) return;
+    ticking = tick()
+      .catch((e: unknown) =>
+        log.warn({ err: (e as Error).message, code: (e as DepinError).code }, 'tick failed'),
+      )
+      .finally(() => {
+        if (!stopped) timer = setTimeout(loop, config.tickMs);
+      });
+  }
+
+  return {
+    get url() {
+      return server?.url ?? '';
+    },
+    async start() {
+      server = await startJsonServer({
+        log,
+        host: config.host,
+        port: config.port,
+        routes: [
+          metrics.route,
+          ...validatorRoutes({
+            store,
+            me,
+            fault: config.fault,
+            health: () => ({ ok: true, validator: me }),
+            rewards: async () => {
+              const st = await readRewardsState(clients.public, d);
+              const peers = (await readValidators(clients.public, d)).map((v) => v.endpoint);
+              const m = await manifestFor(deps, st.root, peers);
+              return { root: st.root, manifest: m };
+            },
+          }),
+        ],
+        onRequest: (route, status) => metrics.requests.inc({ route, status: String(status) }),
+      });
+      const url = config.publicUrl ?? server.url;
+      await ensureJoined(url);
+      log.info({ url, validator: me }, 'validator serving');
+      loop();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await ticking;
+      await server?.stop();
+      store.close();
+    },
+  };
+}
