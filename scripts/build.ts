@@ -28,7 +28,13 @@ const steps: Step[] = [
 
 // Optional steps contributed by other parts of the tree (each exports one async function).
 for (const [name, file, fn, outputs, srcDir] of [
-  ['erasure', 'scripts/build-erasure.ts', 'buildErasure', ['build/erasure.wasm'], 'src/storage/erasure/assembly'],
+  [
+    'erasure',
+    'scripts/build-erasure.ts',
+    'buildErasure',
+    ['build/erasure.wasm'],
+    'src/storage/erasure/assembly',
+  ],
   ['keccak', 'scripts/build-keccak.ts', 'buildKeccak', ['build/keccak.wasm'], 'src/core/keccak'],
 ] as const) {
   const path = join(root, file);
@@ -46,7 +52,9 @@ for (const [name, file, fn, outputs, srcDir] of [
 
 const ifStale = process.argv.includes('--if-stale');
 mkdirSync(buildDir, { recursive: true });
-const stamps: Record<string, string> = existsSync(stampFile) ? JSON.parse(readFileSync(stampFile, 'utf8')) : {};
+const stamps: Record<string, string> = existsSync(stampFile)
+  ? JSON.parse(readFileSync(stampFile, 'utf8'))
+  : {};
 for (const step of steps) {
   const hash = hashFiles(step.sources());
   if (ifStale && stamps[step.name] === hash && step.outputs.every((o) => existsSync(o))) continue;
@@ -125,7 +133,10 @@ function compileContracts(): void {
   }
 }
 
-type SolcContract = { abi: unknown[]; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } };
+type SolcContract = {
+  abi: unknown[];
+  evm: { bytecode: { object: string }; deployedBytecode: { object: string } };
+};
 
 function lowerFirst(s: string): string {
   return s[0]!.toLowerCase() + s.slice(1);
