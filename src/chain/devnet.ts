@@ -53,7 +53,7 @@ export async function createDevnet(options: DevnetOptions = {}): Promise<Devnet>
   const provider = await ctx.createProvider(
     edr.L1_CHAIN_TYPE,
     {
-      allowBlocksWithSameTimestamp: false,
+      allowBlocksWithSameTimestamp: true,
       allowUnlimitedContractSize: false,
       bailOnCallFailure: false,
       bailOnTransactionFailure: false,

@@ -7,7 +7,7 @@ import type { Hex } from 'viem';
 import { opt, parseCommand } from '../core/config.ts';
 import { DepinError } from '../core/errors.ts';
 import { startLocalNetwork } from '../devnet/network.ts';
-import { networkSummary, readLiveStatus } from '../devnet/summary.ts';
+import { networkSummary, readLiveStatus, waitForClaims } from '../devnet/summary.ts';
 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseCommand(argv, {
@@ -71,8 +71,8 @@ export async function run(argv: string[]): Promise<void> {
     else if (line !== lastLine && !json) console.log(line);
     lastLine = line;
     if (epochs !== undefined && status.nextEpoch >= firstEpoch + BigInt(epochs)) {
-      // Give the nodes one claim round on the last root, then report.
-      await new Promise((r) => setTimeout(r, 4000));
+      // Let every member claim what the last root gives it, then report.
+      await waitForClaims(net, 3 * net.chain.deployment.settings.epochLength * 1000);
       const summary = await networkSummary(net, {
         fromEpoch: firstEpoch,
         toEpoch: firstEpoch + BigInt(epochs) - 1n,

@@ -18,6 +18,7 @@ export async function run(argv: string[]): Promise<void> {
     tick: { type: 'string' },
     cutoff: { type: 'string' },
     'challenge-timeout': { type: 'string' },
+    'claim-every': { type: 'string' },
     fault: { type: 'string' },
   });
   if (values.help) return void console.log(HELP);
@@ -39,6 +40,7 @@ export async function run(argv: string[]): Promise<void> {
     tickMs: Number(opt(values, 'tick', '500')),
     cutoff: Number(opt(values, 'cutoff', '0.3')),
     challengeTimeoutMs: Number(opt(values, 'challenge-timeout', '2000')),
+    claimEveryMs: Number(opt(values, 'claim-every', '3000')),
     ...(fault ? { fault: fault as Fault } : {}),
     log,
   });

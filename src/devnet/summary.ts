@@ -119,3 +119,33 @@ export async function networkSummary(net: LocalNetwork, range: { fromEpoch: bigi
     validators,
   };
 }
+
+/** Waits until every live member has claimed all it earned under the root on chain (or the timeout). */
+export async function waitForClaims(net: LocalNetwork, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  const validator = () =>
+    net.validators.find((v) => v.proc && v.proc.exitCode === null && v.proc.signalCode === null);
+  while (Date.now() < deadline) {
+    const v = validator();
+    const live = [...net.nodes, ...net.validators].filter(
+      (m) => m.proc && m.proc.exitCode === null && m.proc.signalCode === null,
+    );
+    if (v) {
+      const pending = await Promise.all(
+        live.map(async (m) => {
+          try {
+            const p = await fetchJson<{ amount: string }>(`${v.url}/v1/rewards/${m.address}`, {
+              timeoutMs: 3000,
+            });
+            return BigInt(p.amount) > (await claimedBy(net, m.address));
+          } catch {
+            return true;
+          }
+        }),
+      );
+      if (!pending.some(Boolean)) return true;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return false;
+}

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { Hex, LocalAccount } from 'viem';
 import { registryAbi, rewardsAbi, tokenAbi, validatorsAbi } from '../chain/abi/index.ts';
+import { createClaimLoop } from '../chain/claimRewards.ts';
 import { createChainClients } from '../chain/clients.ts';
 import type { Deployment } from '../chain/deployment.ts';
 import { VALIDATOR_STATUS } from '../chain/reads.ts';
@@ -16,7 +17,6 @@ import type { Logger } from '../core/log.ts';
 import { messageDomain } from '../core/messages.ts';
 import { createMetrics } from '../core/metrics.ts';
 import { createNonceStore } from '../core/nonces.ts';
-import { claimRewards } from './claimer.ts';
 import type { NodeComponents, NodeService, NodeServiceFactory } from './service.ts';
 
 export type NodeConfig = {
@@ -52,7 +52,6 @@ export function createNode(config: NodeConfig): NodeDaemon {
   db.exec('PRAGMA journal_mode = WAL');
   const clients = createChainClients({ rpc: config.rpc, chainId: d.chainId, account: config.account });
   const metrics = createMetrics('depin_node');
-  const claimedGauge = metrics.gauge('depin_node_rewards_claimed', 'Reward tokens claimed (base units)');
   const validatorCache = new Map<string, { active: boolean; at: number }>();
   const components: NodeComponents = {
     account: config.account,
@@ -81,9 +80,10 @@ export function createNode(config: NodeConfig): NodeDaemon {
   };
   const services: NodeService[] = config.services.map((make) => make(components));
   let server: Awaited<ReturnType<typeof startJsonServer>> | undefined;
-  let claimTimer: NodeJS.Timeout | undefined;
-  let claiming: Promise<unknown> = Promise.resolve();
-  let stopped = false;
+  const claims = createClaimLoop(
+    { clients, deployment: d, account: config.account, log },
+    config.claimEveryMs,
+  );
   const started: NodeService[] = [];
 
   async function ensureRegistered(url: string): Promise<void> {
@@ -145,24 +145,6 @@ export function createNode(config: NodeConfig): NodeDaemon {
     }
   }
 
-  function scheduleClaims(): void {
-    if (stopped) return;
-    claimTimer = setTimeout(() => {
-      claiming = claimRewards(components)
-        .then(async () => {
-          const claimed = await clients.public.readContract({
-            address: d.contracts.Rewards,
-            abi: rewardsAbi,
-            functionName: 'claimed',
-            args: [config.account.address],
-          });
-          claimedGauge.set(Number(claimed) / 1e18);
-        })
-        .catch((e: unknown) => log.warn({ err: (e as Error).message }, 'claim failed'))
-        .finally(scheduleClaims);
-    }, config.claimEveryMs);
-  }
-
   return {
     get url() {
       return server?.url ?? '';
@@ -193,12 +175,10 @@ export function createNode(config: NodeConfig): NodeDaemon {
       const url = config.publicUrl ?? server.url;
       await ensureRegistered(url);
       log.info({ url, node: config.account.address }, 'node serving');
-      scheduleClaims();
+      claims.start();
     },
     async stop() {
-      stopped = true;
-      if (claimTimer) clearTimeout(claimTimer);
-      await claiming;
+      await claims.stop();
       await server?.stop();
       for (const s of started.reverse()) await s.stop?.();
       db.close();

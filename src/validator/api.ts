@@ -14,7 +14,7 @@ export type ValidatorApiDeps = {
   me: Hex;
   fault?: Fault | undefined;
   health: () => unknown;
-  rewards: (account: Hex) => Promise<{
+  rewards: () => Promise<{
     root: Hex;
     manifest: { epoch: bigint; entries: { account: Hex; amount: bigint }[] } | undefined;
   }>;

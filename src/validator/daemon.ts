@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import type { Hex, LocalAccount } from 'viem';
 import { epochsAbi, tokenAbi, validatorsAbi } from '../chain/abi/index.ts';
+import { createClaimLoop } from '../chain/claimRewards.ts';
 import { createChainClients } from '../chain/clients.ts';
 import type { Deployment } from '../chain/deployment.ts';
 import {
@@ -41,6 +42,7 @@ export type ValidatorConfig = {
   /** Fraction of an epoch after its end before it is finalised (evidence cutoff). */
   cutoff: number;
   challengeTimeoutMs: number;
+  claimEveryMs: number;
   fault?: Fault;
   log: Logger;
 };
@@ -71,6 +73,10 @@ export function createValidator(config: ValidatorConfig): ValidatorDaemon {
   >();
 
   const wallet = createChainClients({ rpc: config.rpc, chainId: d.chainId, account: config.account });
+  const claims = createClaimLoop(
+    { clients: wallet, deployment: d, account: config.account, log },
+    config.claimEveryMs,
+  );
   const deps = {
     account: config.account,
     clients: wallet,
@@ -244,11 +250,13 @@ export function createValidator(config: ValidatorConfig): ValidatorDaemon {
       await ensureJoined(url);
       log.info({ url, validator: me }, 'validator serving');
       loop();
+      claims.start();
     },
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
       await ticking;
+      await claims.stop();
       await server?.stop();
       store.close();
     },

@@ -1,20 +1,24 @@
+type ClaimDeps = { clients: ChainClients; deployment: Deployment; account: { address: Hex }; log: Logger };
+
 /**
- * Claims the node's rewards: asks validators for its proof against the root on chain, checks the
+ * Claims an account's rewards (nodes and validators alike): asks validators for its proof against the root on chain, checks the
  * proof locally, and calls `Rewards.claim` when cumulative exceeds what was already claimed.
  */
 import type { Hex } from 'viem';
-import { rewardsAbi } from '../chain/abi/index.ts';
-import { readRewardsState, readValidators, VALIDATOR_STATUS } from '../chain/reads.ts';
 import { isDepinError } from '../core/errors.ts';
 import { fetchJson } from '../core/http.ts';
+import type { Logger } from '../core/log.ts';
 import { verifyRewardProof } from '../core/merkle.ts';
-import type { NodeComponents } from './service.ts';
+import { rewardsAbi } from './abi/index.ts';
+import type { ChainClients } from './clients.ts';
+import type { Deployment } from './deployment.ts';
+import { readRewardsState, readValidators, VALIDATOR_STATUS } from './reads.ts';
 
 export type RewardProof = { root: Hex; epoch: string; account: Hex; amount: string; proof: Hex[] };
 
 /** Fetches a proof for `account` from the first validator that has one for the on-chain root. */
 export async function fetchRewardProof(
-  c: Pick<NodeComponents, 'clients' | 'deployment'>,
+  c: Pick<ClaimDeps, 'clients' | 'deployment'>,
   account: Hex,
 ): Promise<RewardProof | undefined> {
   const state = await readRewardsState(c.clients.public, c.deployment);
@@ -43,9 +47,7 @@ export async function fetchRewardProof(
  *
  * @example const paid = await claimRewards(components);
  */
-export async function claimRewards(
-  c: Pick<NodeComponents, 'clients' | 'deployment' | 'account' | 'log'>,
-): Promise<bigint> {
+export async function claimRewards(c: ClaimDeps): Promise<bigint> {
   const account = c.account.address;
   const proof = await fetchRewardProof(c, account.toLowerCase() as Hex);
   if (!proof) return 0n;
@@ -74,4 +76,34 @@ export async function claimRewards(
     'rewards claimed',
   );
   return cumulative - claimed;
+}
+
+/**
+ * Claims every `everyMs` until stopped; failures are logged and retried next round.
+ *
+ * @example const loop = createClaimLoop(deps, 3000); loop.start(); … await loop.stop();
+ */
+export function createClaimLoop(
+  c: ClaimDeps,
+  everyMs: number,
+): { start: () => void; stop: () => Promise<void> } {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = claimRewards(c)
+        .catch((e: unknown) => c.log.warn({ err: (e as Error).message }, 'claim failed'))
+        .finally(schedule);
+    }, everyMs);
+  };
+  return {
+    start: schedule,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
 }
