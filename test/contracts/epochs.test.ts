@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { encodeFunctionData } from 'viem';
 import { epochsAbi } from '../../src/chain/abi/index.ts';
 import { createFixture, decoded, type Fixture, rejectsWithCode } from './fixture.ts';
 
@@ -39,11 +40,9 @@ describe('Epochs', () => {
     // bailOnCallFailure is off), so the revert is observed through eth_estimateGas.
     await rejectsWithCode(
       decoded(
-        f.public.estimateContractGas({
-          address: f.contracts.Epochs,
-          abi: epochsAbi,
-          functionName: 'randomness',
-          args: [epoch],
+        f.public.estimateGas({
+          to: f.contracts.Epochs,
+          data: encodeFunctionData({ abi: epochsAbi, functionName: 'randomness', args: [epoch] }),
         }),
       ),
       'RANDOMNESS_NOT_SET',
