@@ -1,0 +1,424 @@
+// Hot loops of the erasure coder, compiled by AssemblyScript to WebAssembly with SIMD128.
+//
+// A GF(2^8) product c·x is two 16-entry lookups: c·(x & 15) ^ c·(x >> 4 << 4). Each constant
+// has a 32-byte table (low nibble products, then high nibble products) and i8x16 swizzle does
+// 16 lookups at once. The JavaScript side owns the memory: it writes the tables and pointer
+// lists (u32 arrays of shard addresses) and calls these functions; nothing here allocates.
+//
+// Memory map, fixed with src/storage/erasure/wasmLayout.ts:
+//   LEO_TABLES  256 × 32 bytes: Leopard products by log (log 255 multiplies by one)
+//   ZERO_TABLE  32 zero bytes: a butterfly factor of log 255 multiplies by zero
+//   LEO_SKEW    256 bytes: FFT skew logs
+
+const LEO_TABLES: usize = 1024;
+const ZERO_TABLE: usize = LEO_TABLES + 256 * 32;
+const LEO_SKEW: usize = ZERO_TABLE + 32;
+
+// ---------------------------------------------------------------------------------------------
+// Products
+
+@inline
+function mulv(t: usize, v: v128): v128 {
+  const mask = i8x16.splat(0x0f);
+  const lo = v128.and(v, mask);
+  const hi = v128.and(i16x8.shr_u(v, 4), mask);
+  return v128.xor(v128.relaxed_swizzle(v128.load(t), lo), v128.relaxed_swizzle(v128.load(t, 16), hi));
+}
+
+@inline
+function muls(t: usize, x: u32): u32 {
+  return <u32>load<u8>(t + (x & 15)) ^ <u32>load<u8>(t + 16 + (x >> 4));
+}
+
+@inline
+function leoTable(log: i32): usize {
+  return LEO_TABLES + (<usize>log << 5);
+}
+
+@inline
+function butterflyTable(log: i32): usize {
+  return log == 255 ? ZERO_TABLE : LEO_TABLES + (<usize>log << 5);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cauchy matrix: out[r] = Σ_j c[r][j] · in[j]
+//
+// `tables` holds one 32-byte table per coefficient, grouped by batches of output rows: rows are
+// taken 4 at a time, then 2, then 1, and within a batch of R rows the tables run [j][row]. Each
+// 16-byte column of the inputs is split into nibbles once and feeds R accumulators in registers.
+
+function rows4(inputs: usize, k: i32, out: usize, tables: usize, start: usize, end: usize): void {
+  const o0 = load<usize>(out);
+  const o1 = load<usize>(out, 4);
+  const o2 = load<usize>(out, 8);
+  const o3 = load<usize>(out, 12);
+  const mask = i8x16.splat(0x0f);
+  for (let off = start; off < end; off += 16) {
+    let a0 = i8x16.splat(0);
+    let a1 = a0;
+    let a2 = a0;
+    let a3 = a0;
+    let t = tables;
+    for (let j = 0; j < k; j++) {
+      const v = v128.load(load<usize>(inputs + (<usize>j << 2)) + off);
+      const lo = v128.and(v, mask);
+      const hi = v128.and(i16x8.shr_u(v, 4), mask);
+      a0 = v128.xor(a0, v128.relaxed_swizzle(v128.load(t), lo));
+      a0 = v128.xor(a0, v128.relaxed_swizzle(v128.load(t, 16), hi));
+      a1 = v128.xor(a1, v128.relaxed_swizzle(v128.load(t, 32), lo));
+      a1 = v128.xor(a1, v128.relaxed_swizzle(v128.load(t, 48), hi));
+      a2 = v128.xor(a2, v128.relaxed_swizzle(v128.load(t, 64), lo));
+      a2 = v128.xor(a2, v128.relaxed_swizzle(v128.load(t, 80), hi));
+      a3 = v128.xor(a3, v128.relaxed_swizzle(v128.load(t, 96), lo));
+      a3 = v128.xor(a3, v128.relaxed_swizzle(v128.load(t, 112), hi));
+      t += 128;
+    }
+    v128.store(o0 + off, a0);
+    v128.store(o1 + off, a1);
+    v128.store(o2 + off, a2);
+    v128.store(o3 + off, a3);
+  }
+}
+
+function rows2(inputs: usize, k: i32, out: usize, tables: usize, start: usize, end: usize): void {
+  const o0 = load<usize>(out);
+  const o1 = load<usize>(out, 4);
+  const mask = i8x16.splat(0x0f);
+  for (let off = start; off < end; off += 32) {
+    let a0 = i8x16.splat(0);
+    let a1 = a0;
+    let b0 = a0;
+    let b1 = a0;
+    let t = tables;
+    for (let j = 0; j < k; j++) {
+      const p = load<usize>(inputs + (<usize>j << 2)) + off;
+      const v = v128.load(p);
+      const w = v128.load(p, 16);
+      const vlo = v128.and(v, mask);
+      const vhi = v128.and(i16x8.shr_u(v, 4), mask);
+      const wlo = v128.and(w, mask);
+      const whi = v128.and(i16x8.shr_u(w, 4), mask);
+      const t0l = v128.load(t);
+      const t0h = v128.load(t, 16);
+      const t1l = v128.load(t, 32);
+      const t1h = v128.load(t, 48);
+      a0 = v128.xor(a0, v128.xor(v128.relaxed_swizzle(t0l, vlo), v128.relaxed_swizzle(t0h, vhi)));
+      b0 = v128.xor(b0, v128.xor(v128.relaxed_swizzle(t0l, wlo), v128.relaxed_swizzle(t0h, whi)));
+      a1 = v128.xor(a1, v128.xor(v128.relaxed_swizzle(t1l, vlo), v128.relaxed_swizzle(t1h, vhi)));
+      b1 = v128.xor(b1, v128.xor(v128.relaxed_swizzle(t1l, wlo), v128.relaxed_swizzle(t1h, whi)));
+      t += 64;
+    }
+    v128.store(o0 + off, a0);
+    v128.store(o0 + off, b0, 16);
+    v128.store(o1 + off, a1);
+    v128.store(o1 + off, b1, 16);
+  }
+}
+
+function rows1(inputs: usize, k: i32, out: usize, tables: usize, start: usize, end: usize): void {
+  const o0 = load<usize>(out);
+  for (let off = start; off < end; off += 16) {
+    let a0 = i8x16.splat(0);
+    let t = tables;
+    for (let j = 0; j < k; j++) {
+      a0 = v128.xor(a0, mulv(t, v128.load(load<usize>(inputs + (<usize>j << 2)) + off)));
+      t += 32;
+    }
+    v128.store(o0 + off, a0);
+  }
+}
+
+function rowsTail(inputs: usize, k: i32, out: usize, rows: i32, tables: usize, start: usize, end: usize): void {
+  for (let off = start; off < end; off++) {
+    for (let r = 0; r < rows; r++) {
+      let acc: u32 = 0;
+      for (let j = 0; j < k; j++) {
+        const x = <u32>load<u8>(load<usize>(inputs + (<usize>j << 2)) + off);
+        acc ^= muls(tables + ((<usize>(j * rows + r)) << 5), x);
+      }
+      store<u8>(load<usize>(out + (<usize>r << 2)) + off, <u8>acc);
+    }
+  }
+}
+
+/**
+ * out[r][0..len) = Σ_j c[r][j] · in[j][0..len) for r < rows, j < k, column chunk by column chunk
+ * so that the k input chunks stay in L1 while every batch of output rows reads them.
+ */
+export function cauchyApply(inputs: usize, k: i32, out: usize, rows: i32, tables: usize, len: usize, chunk: usize): void {
+  const vecEnd = len & ~(<usize>31);
+  for (let c0: usize = 0; c0 < vecEnd; c0 += chunk) {
+    const c1 = min(c0 + chunk, vecEnd);
+    let r = 0;
+    while (rows - r >= 4) {
+      rows4(inputs, k, out + (<usize>r << 2), tables + (<usize>(r * k) << 5), c0, c1);
+      r += 4;
+    }
+    if (rows - r >= 2) {
+      rows2(inputs, k, out + (<usize>r << 2), tables + (<usize>(r * k) << 5), c0, c1);
+      r += 2;
+    }
+    if (rows - r == 1) rows1(inputs, k, out + (<usize>r << 2), tables + (<usize>(r * k) << 5), c0, c1);
+  }
+  if (vecEnd == len) return;
+  let r = 0;
+  while (r < rows) {
+    const batch = rows - r >= 4 ? 4 : rows - r >= 2 ? 2 : 1;
+    rowsTail(inputs, k, out + (<usize>r << 2), batch, tables + (<usize>(r * k) << 5), vecEnd, len);
+    r += batch;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leopard butterflies over rows of a work area (`len` is a multiple of 16)
+
+function xorRow(x: usize, y: usize, len: usize): void {
+  for (let off: usize = 0; off < len; off += 16) v128.store(x + off, v128.xor(v128.load(x + off), v128.load(y + off)));
+}
+
+// y ^= x; x ^= y · exp(log)
+function ifft2(x: usize, y: usize, len: usize, log: i32): void {
+  if (log == 255) {
+    xorRow(y, x, len);
+    return;
+  }
+  const t = leoTable(log);
+  const tl = v128.load(t);
+  const th = v128.load(t, 16);
+  const mask = i8x16.splat(0x0f);
+  for (let off: usize = 0; off < len; off += 16) {
+    let xv = v128.load(x + off);
+    const yv = v128.xor(v128.load(y + off), xv);
+    v128.store(y + off, yv);
+    const lo = v128.and(yv, mask);
+    const hi = v128.and(i16x8.shr_u(yv, 4), mask);
+    xv = v128.xor(xv, v128.xor(v128.relaxed_swizzle(tl, lo), v128.relaxed_swizzle(th, hi)));
+    v128.store(x + off, xv);
+  }
+}
+
+// x ^= y · exp(log); y ^= x
+function fft2(x: usize, y: usize, len: usize, log: i32): void {
+  if (log == 255) {
+    xorRow(y, x, len);
+    return;
+  }
+  const t = leoTable(log);
+  const tl = v128.load(t);
+  const th = v128.load(t, 16);
+  const mask = i8x16.splat(0x0f);
+  for (let off: usize = 0; off < len; off += 16) {
+    const yv = v128.load(y + off);
+    const lo = v128.and(yv, mask);
+    const hi = v128.and(i16x8.shr_u(yv, 4), mask);
+    const xv = v128.xor(v128.load(x + off), v128.xor(v128.relaxed_swizzle(tl, lo), v128.relaxed_swizzle(th, hi)));
+    v128.store(x + off, xv);
+    v128.store(y + off, v128.xor(yv, xv));
+  }
+}
+
+@inline
+function mt(tl: v128, th: v128, v: v128): v128 {
+  const mask = i8x16.splat(0x0f);
+  return v128.xor(v128.relaxed_swizzle(tl, v128.and(v, mask)), v128.relaxed_swizzle(th, v128.and(i16x8.shr_u(v, 4), mask)));
+}
+
+// Two IFFT layers at once on rows p, p+d, p+2d, p+3d.
+function ifft4(p: usize, d: usize, len: usize, log01: i32, log23: i32, log02: i32): void {
+  const t01 = butterflyTable(log01);
+  const t23 = butterflyTable(log23);
+  const t02 = butterflyTable(log02);
+  const l01 = v128.load(t01);
+  const h01 = v128.load(t01, 16);
+  const l23 = v128.load(t23);
+  const h23 = v128.load(t23, 16);
+  const l02 = v128.load(t02);
+  const h02 = v128.load(t02, 16);
+  const p1 = p + d;
+  const p2 = p1 + d;
+  const p3 = p2 + d;
+  for (let off: usize = 0; off < len; off += 16) {
+    let w0 = v128.load(p + off);
+    let w1 = v128.load(p1 + off);
+    let w2 = v128.load(p2 + off);
+    let w3 = v128.load(p3 + off);
+    w1 = v128.xor(w1, w0);
+    w0 = v128.xor(w0, mt(l01, h01, w1));
+    w3 = v128.xor(w3, w2);
+    w2 = v128.xor(w2, mt(l23, h23, w3));
+    w2 = v128.xor(w2, w0);
+    w3 = v128.xor(w3, w1);
+    w0 = v128.xor(w0, mt(l02, h02, w2));
+    w1 = v128.xor(w1, mt(l02, h02, w3));
+    v128.store(p + off, w0);
+    v128.store(p1 + off, w1);
+    v128.store(p2 + off, w2);
+    v128.store(p3 + off, w3);
+  }
+}
+
+// Two FFT layers at once on rows p, p+d, p+2d, p+3d.
+function fft4(p: usize, d: usize, len: usize, log01: i32, log23: i32, log02: i32): void {
+  const t01 = butterflyTable(log01);
+  const t23 = butterflyTable(log23);
+  const t02 = butterflyTable(log02);
+  const l01 = v128.load(t01);
+  const h01 = v128.load(t01, 16);
+  const l23 = v128.load(t23);
+  const h23 = v128.load(t23, 16);
+  const l02 = v128.load(t02);
+  const h02 = v128.load(t02, 16);
+  const p1 = p + d;
+  const p2 = p1 + d;
+  const p3 = p2 + d;
+  for (let off: usize = 0; off < len; off += 16) {
+    let w0 = v128.load(p + off);
+    let w1 = v128.load(p1 + off);
+    let w2 = v128.load(p2 + off);
+    let w3 = v128.load(p3 + off);
+    w0 = v128.xor(w0, mt(l02, h02, w2));
+    w2 = v128.xor(w2, w0);
+    w1 = v128.xor(w1, mt(l02, h02, w3));
+    w3 = v128.xor(w3, w1);
+    w0 = v128.xor(w0, mt(l01, h01, w1));
+    w1 = v128.xor(w1, w0);
+    w2 = v128.xor(w2, mt(l23, h23, w3));
+    w3 = v128.xor(w3, w2);
+    v128.store(p + off, w0);
+    v128.store(p1 + off, w1);
+    v128.store(p2 + off, w2);
+    v128.store(p3 + off, w3);
+  }
+}
+
+@inline
+function skew(i: i32): i32 {
+  return <i32>load<u8>(LEO_SKEW + <usize>i);
+}
+
+// Inverse FFT of `size` rows (stride bytes apart) at points offset.., rows ≥ trunc being zero.
+function ifft(work: usize, stride: usize, size: i32, offset: i32, trunc: i32, len: usize): void {
+  let dist = 1;
+  for (; dist * 4 <= size; dist *= 4) {
+    for (let r = 0; r < trunc; r += dist * 4) {
+      const iend = r + dist;
+      const log01 = skew(offset + iend - 1);
+      const log02 = skew(offset + iend + dist - 1);
+      const log23 = skew(offset + iend + dist * 2 - 1);
+      for (let i = r; i < iend; i++) ifft4(work + <usize>i * stride, <usize>dist * stride, len, log01, log23, log02);
+    }
+  }
+  if (dist < size) {
+    const log = skew(offset + dist - 1);
+    for (let i = 0; i < dist; i++) ifft2(work + <usize>i * stride, work + <usize>(i + dist) * stride, len, log);
+  }
+}
+
+// Forward FFT of `size` rows at points 0..size-1; rows ≥ trunc of the output are not needed.
+function fft(work: usize, stride: usize, size: i32, trunc: i32, len: usize): void {
+  let dist4 = size;
+  let dist = size >> 2;
+  for (; dist != 0; dist4 = dist, dist >>= 2) {
+    for (let r = 0; r < trunc; r += dist4) {
+      const iend = r + dist;
+      const log01 = skew(iend - 1);
+      const log02 = skew(iend + dist - 1);
+      const log23 = skew(iend + dist * 2 - 1);
+      for (let i = r; i < iend; i++) fft4(work + <usize>i * stride, <usize>dist * stride, len, log01, log23, log02);
+    }
+  }
+  if (dist4 == 2) {
+    for (let r = 0; r < trunc; r += 2) fft2(work + <usize>r * stride, work + <usize>(r + 1) * stride, len, skew(r));
+  }
+}
+
+// dst[0..w) = src[0..w) · exp(log), then zeros up to pad.
+function mulRowIn(dst: usize, src: usize, w: usize, pad: usize, log: i32): void {
+  const t = leoTable(log);
+  const tl = v128.load(t);
+  const th = v128.load(t, 16);
+  const vecEnd = w & ~(<usize>15);
+  for (let off: usize = 0; off < vecEnd; off += 16) v128.store(dst + off, mt(tl, th, v128.load(src + off)));
+  for (let off = vecEnd; off < w; off++) store<u8>(dst + off, <u8>muls(t, <u32>load<u8>(src + off)));
+  if (pad > w) memory.fill(dst + w, 0, pad - w);
+}
+
+// dst[0..w) = src[0..w) · exp(log)
+function mulRowOut(dst: usize, src: usize, w: usize, log: i32): void {
+  const t = leoTable(log);
+  const tl = v128.load(t);
+  const th = v128.load(t, 16);
+  const vecEnd = w & ~(<usize>15);
+  for (let off: usize = 0; off < vecEnd; off += 16) v128.store(dst + off, mt(tl, th, v128.load(src + off)));
+  for (let off = vecEnd; off < w; off++) store<u8>(dst + off, <u8>muls(t, <u32>load<u8>(src + off)));
+}
+
+function copyIn(dst: usize, src: usize, w: usize, pad: usize): void {
+  memory.copy(dst, src, w);
+  if (pad > w) memory.fill(dst + w, 0, pad - w);
+}
+
+/**
+ * Leopard encoding of k data shards into `parityCount` parity shards of `len` bytes, `chunk`
+ * columns at a time through `work` (2·m rows of `chunk` bytes, m = parity rounded up to a power
+ * of two): each m-sized group of data shards is copied in, inverse-transformed at its own offset
+ * and summed; the sum is transformed at the parity points and copied out.
+ */
+export function leoEncode(data: usize, k: i32, parity: usize, parityCount: i32, m: i32, len: usize, work: usize, chunk: usize): void {
+  const acc = work;
+  const tmp = work + <usize>m * chunk;
+  for (let c0: usize = 0; c0 < len; c0 += chunk) {
+    const w = min(chunk, len - c0);
+    const pad = (w + 15) & ~(<usize>15);
+    for (let first = 0; first < k; first += m) {
+      const rows = min(m, k - first);
+      const dst = first == 0 ? acc : tmp;
+      for (let i = 0; i < rows; i++) copyIn(dst + <usize>i * chunk, load<usize>(data + (<usize>(first + i) << 2)) + c0, w, pad);
+      for (let i = rows; i < m; i++) memory.fill(dst + <usize>i * chunk, 0, pad);
+      ifft(dst, chunk, m, m + first, rows, pad);
+      if (first != 0) for (let i = 0; i < m; i++) xorRow(acc + <usize>i * chunk, tmp + <usize>i * chunk, pad);
+    }
+    fft(acc, chunk, m, parityCount, pad);
+    for (let i = 0; i < parityCount; i++) memory.copy(load<usize>(parity + (<usize>i << 2)) + c0, acc + <usize>i * chunk, w);
+  }
+}
+
+/**
+ * Leopard decoding: `shards` lists n = k + parityCount addresses (data first, 0 = missing),
+ * `loc` the 256 error-locator logs by position, `out` the addresses to write each missing shard
+ * to (same order, 0 = present). `work` holds `size` rows of `chunk` bytes, size = next power of
+ * two ≥ m + k.
+ */
+export function leoDecode(shards: usize, k: i32, parityCount: i32, m: i32, size: i32, loc: usize, out: usize, len: usize, work: usize, chunk: usize): void {
+  const n = k + parityCount;
+  for (let c0: usize = 0; c0 < len; c0 += chunk) {
+    const w = min(chunk, len - c0);
+    const pad = (w + 15) & ~(<usize>15);
+    for (let p = 0; p < size; p++) {
+      const row = work + <usize>p * chunk;
+      const index = p < m ? (p < parityCount ? k + p : -1) : p - m < k ? p - m : -1;
+      const src = index < 0 ? 0 : load<usize>(shards + (<usize>index << 2));
+      if (src == 0) memory.fill(row, 0, pad);
+      else mulRowIn(row, src + c0, w, pad, <i32>load<u8>(loc + <usize>p));
+    }
+    ifft(work, chunk, size, 0, m + k, pad);
+    for (let i = 1; i < size; i++) {
+      const width = ((i ^ (i - 1)) + 1) >> 1;
+      for (let j = 0; j < width; j++) xorRow(work + <usize>(i - width + j) * chunk, work + <usize>(i + j) * chunk, pad);
+    }
+    fft(work, chunk, size, m + k, pad);
+    for (let index = 0; index < n; index++) {
+      const dst = load<usize>(out + (<usize>index << 2));
+      if (dst == 0) continue;
+      const p = index < k ? m + index : index - k;
+      mulRowOut(dst + c0, work + <usize>p * chunk, w, 255 - <i32>load<u8>(loc + <usize>p));
+    }
+  }
+}
+
+/** a[0..len) ^= b[0..len) for any len (parity checks and XOR-only shapes). */
+export function xorInto(a: usize, b: usize, len: usize): void {
+  const vecEnd = len & ~(<usize>15);
+  xorRow(a, b, vecEnd);
+  for (let off = vecEnd; off < len; off++) store<u8>(a + off, load<u8>(a + off) ^ load<u8>(b + off));
+}
