@@ -55,7 +55,7 @@ export async function createDevnet(options: DevnetOptions = {}): Promise<Devnet>
     {
       allowBlocksWithSameTimestamp: true,
       allowUnlimitedContractSize: false,
-      bailOnCallFailure: false,
+      bailOnCallFailure: true,
       bailOnTransactionFailure: false,
       chainId: BigInt(chainId),
       coinbase: new Uint8Array(20),

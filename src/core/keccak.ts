@@ -14,7 +14,7 @@
  * round, so no round writes a lane it still has to read.
  */
 
-/** Bytes at the start of a kernel's memory that the kernel uses itself (the leaf-hash scratch). */
+/** Bytes at the start of a kernel's memory kept unused, so that no buffer starts at address 0. */
 export const KECCAK_RESERVED_BYTES = 64;
 
 /**
@@ -39,24 +39,43 @@ export type KeccakKernel = {
 };
 
 /**
- * Creates a kernel over a fresh memory of at least `bytes` bytes (plus the reserved prefix).
+ * Creates a kernel over a fresh shared memory of at least `bytes` bytes (plus the reserved prefix),
+ * which {@link growKeccakKernel} may later enlarge up to `maxBytes` (default: no growth). The memory
+ * is shared so that a worker thread can hash into it too (see keccakTasks.ts).
  *
  * @example
  * const k = createKeccakKernel(64);
  * const mem = new Uint8Array(k.memory.buffer);
  * k.hash32(KECCAK_RESERVED_BYTES, KECCAK_RESERVED_BYTES + 32); // hash of 32 zero bytes
  */
-export function createKeccakKernel(bytes: number): KeccakKernel {
-  const pages = Math.max(1, Math.ceil((bytes + KECCAK_RESERVED_BYTES) / 65536));
-  const memory = new WebAssembly.Memory({ initial: pages });
-  const exports = new WebAssembly.Instance(keccakModule(), { env: { memory } }).exports as Record<
-    string,
-    (a: number, b: number, c: number) => void
-  >;
-  const { k64, k32, leaves, nodes, blocks } = exports as Record<
-    'k64' | 'k32' | 'leaves' | 'nodes' | 'blocks',
-    (a: number, b: number, c: number) => void
-  >;
+export function createKeccakKernel(bytes: number, maxBytes = bytes): KeccakKernel {
+  const initial = pagesFor(bytes);
+  const maximum = Math.max(initial, pagesFor(maxBytes));
+  if (maximum > MAX_PAGES) throw new RangeError(`a keccak kernel holds at most 4 GiB, not ${maxBytes} bytes`);
+  const memory = new WebAssembly.Memory({ initial, maximum, shared: true });
+  return instantiateKeccak(keccakModule(), memory);
+}
+
+/**
+ * Grows `kernel`'s memory to hold at least `bytes` bytes after the reserved prefix; views of the old
+ * `memory.buffer` keep their old length, so take new ones.
+ *
+ * @example growKeccakKernel(kernel, 64 * n);
+ */
+export function growKeccakKernel(kernel: KeccakKernel, bytes: number): void {
+  const have = kernel.memory.buffer.byteLength / 65536;
+  const need = pagesFor(bytes);
+  if (need > have) kernel.memory.grow(need - have);
+}
+
+/**
+ * The kernel over an existing memory, from the compiled module (which worker threads receive).
+ *
+ * @example const k = instantiateKeccak(keccakModule(), memory);
+ */
+export function instantiateKeccak(module: WebAssembly.Module, memory: WebAssembly.Memory): KeccakKernel {
+  const { k64, k32, leaves, nodes, blocks } = new WebAssembly.Instance(module, { env: { memory } })
+    .exports as Record<'k64' | 'k32' | 'leaves' | 'nodes' | 'blocks', (a: number, b: number, c: number) => void>;
   return {
     memory,
     hash64: k64,
@@ -65,6 +84,22 @@ export function createKeccakKernel(bytes: number): KeccakKernel {
     hashNodes: nodes,
     hashBlocks64: blocks,
   };
+}
+
+/**
+ * The compiled kernel module (generated and compiled once per thread that asks).
+ *
+ * @example new Worker(url, { workerData: { module: keccakModule() } });
+ */
+export function keccakModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(emitModule());
+  return compiled;
+}
+let compiled: WebAssembly.Module | undefined;
+
+const MAX_PAGES = 65536;
+function pagesFor(bytes: number): number {
+  return Math.max(1, Math.ceil((bytes + KECCAK_RESERVED_BYTES) / 65536));
 }
 
 /**
@@ -84,12 +119,6 @@ export function keccak256Small(input: Uint8Array): Uint8Array {
   return mem.slice(base, base + 32);
 }
 let small: KeccakKernel | undefined;
-
-let compiled: WebAssembly.Module | undefined;
-function keccakModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(emitModule());
-  return compiled;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The WebAssembly emitter: just the opcodes the kernel uses.
@@ -230,7 +259,7 @@ function emitKeccak(lanes: 4 | 8): number[] {
 const F_K64 = 0;
 const F_K32 = 1;
 
-/** leaves(src, n, out): double hash of each 64-byte record, through the scratch at offset 0. */
+/** leaves(src, n, out): double hash of each 64-byte record, the inner hash through `out` itself. */
 function emitLeaves(): number[] {
   return func(
     [],
@@ -247,9 +276,9 @@ function emitLeaves(): number[] {
       ...get(0),
       ...i32(32),
       op.i32Add,
-      ...i32(0),
+      ...get(2),
       ...call(F_K64),
-      ...i32(0),
+      ...get(2),
       ...i32(0),
       ...get(2),
       ...call(F_K32),
@@ -405,7 +434,8 @@ function emitNodes(): number[] {
 
 function emitModule(): Uint8Array<ArrayBuffer> {
   const type3 = [0x60, ...vec([[I32], [I32], [I32]]), ...vec([])];
-  const imports = vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]]);
+  // memory import: shared (flags 3), min 1 page, max 65536 pages (4 GiB)
+  const imports = vec([[...name('env'), ...name('memory'), 0x02, 0x03, ...uleb(1), ...uleb(MAX_PAGES)]]);
   const exported: [string, number][] = [
     ['k64', 0],
     ['k32', 1],

@@ -18,7 +18,8 @@
 import { crc32 } from 'node:zlib';
 import { keccak256 } from 'viem';
 import { DepinError } from './errors.ts';
-import { createKeccakKernel, KECCAK_RESERVED_BYTES } from './keccak.ts';
+import { createKeccakKernel, growKeccakKernel, KECCAK_RESERVED_BYTES, type KeccakKernel } from './keccak.ts';
+import { type KeccakTask, runKeccakTasks, TASK_LEAVES, TASK_SUBTREE } from './keccakTasks.ts';
 
 /** A 0x-prefixed hex string. */
 export type Hex = `0x${string}`;
@@ -67,7 +68,7 @@ const ZERO_ROOT: Hex = `0x${'0'.repeat(64)}`;
  * const tree = buildRewardTree(result.cumulative); // result of rewardEpoch()
  * await writeFile(`epoch-${epoch}.tree`, tree.dump());
  */
-export function buildRewardTree(entries: readonly RewardEntry[]): RewardTree {
+export function buildRewardTree(entries: readonly RewardEntry[], options: { threads?: number } = {}): RewardTree {
   const n = entries.length;
   if (n > MAX_REWARD_TREE_LEAVES) {
     throw new DepinError<MerkleErrorCode>(
@@ -77,14 +78,20 @@ export function buildRewardTree(entries: readonly RewardEntry[]): RewardTree {
     );
   }
   if (n === 0) return emptyTree();
+  const T = [performance.now()];
   // Memory: [reserved][records: 64n, abi.encode(account, amount)][32 spare][tree: 32(2n−1)].
   // The leaf hashes are first written in entry order to tree slots −1..n−2 (inner nodes not yet
   // computed), then copied in hash order to the leaf slots n−1..2n−2, which do not overlap them.
   const rec = KECCAK_RESERVED_BYTES;
   const hashes = rec + 64 * n;
   const tree = hashes + 32;
-  const kernel = createKeccakKernel(tree + 32 * (2 * n - 1));
+  const size = tree + 32 * (2 * n - 1);
+  // Small trees are built in one reused memory and copied out (a WebAssembly memory per tree would
+  // reserve gigabytes of address space each); big ones keep the memory they were built in.
+  const big = n >= PARALLEL_MIN_LEAVES;
+  const kernel = big ? createKeccakKernel(size) : scratch(size);
   const mem = new Uint8Array(kernel.memory.buffer);
+  if (!big) mem.fill(0, rec, hashes);
   const view = new DataView(kernel.memory.buffer);
   for (let i = 0; i < n; i++) {
     const entry = entries[i]!;
@@ -92,30 +99,67 @@ export function buildRewardTree(entries: readonly RewardEntry[]): RewardTree {
     if (!writeAddress(mem, p + 12, entry.account)) throw badEntry(i, 'account', entry.account);
     if (!writeUint256(view, p + 32, entry.amount)) throw badEntry(i, 'amount', entry.amount);
   }
-  const byAccount = isStrictlyAscending(mem, rec + 12, 64, 20, n)
-    ? null
-    : sortRecords(mem, rec + 12, 64, 20, n);
+  T.push(performance.now());
+  const byAccount = isStrictlyAscending(mem, rec + 12, 64, 20, n) ? null : sortRecords(mem, rec + 12, 64, 20, n);
   if (byAccount) rejectDuplicates(mem, rec + 12, byAccount, entries);
 
-  kernel.hashLeaves(rec, n, hashes);
+  T.push(performance.now());
+  const threads = big ? (options.threads ?? 2) : 1;
+  const leafTasks: KeccakTask[] = [];
+  for (let s = 0; s < n; s += LEAF_CHUNK) {
+    leafTasks.push([TASK_LEAVES, rec + 64 * s, Math.min(LEAF_CHUNK, n - s), hashes + 32 * s]);
+  }
+  runKeccakTasks(kernel, leafTasks, threads);
+  T.push(performance.now());
   const byHash = sortRecords(mem, hashes, 32, 32, n);
   // The leaf of rank k goes to heap index 2n−2−k; copy 32 bytes as 8 words.
+  T.push(performance.now());
   const words = new Int32Array(kernel.memory.buffer);
   const leafIndex = new Uint32Array(n);
   for (let k = 0; k < n; k++) {
     const e = byHash[k]!;
     const t = 2 * n - 2 - k;
     leafIndex[e] = t;
-    const from = (hashes >> 2) + 8 * e;
-    const to = (tree >> 2) + 8 * t;
+    const from = (hashes >>> 2) + 8 * e;
+    const to = (tree >>> 2) + 8 * t;
     for (let w = 0; w < 8; w++) words[to + w] = words[from + w]!;
   }
-  kernel.hashNodes(tree, 0, n - 1);
-  return new StoredTree(n, mem.subarray(tree, tree + 32 * (2 * n - 1)), leafIndex, {
-    accounts: { bytes: mem, offset: rec + 12, stride: 64 },
-    amounts: { bytes: mem, offset: rec + 32, stride: 64 },
+  T.push(performance.now());
+  // The subtrees under heap level SUBTREE_LEVEL are independent: hash them in parallel, then the top.
+  const top = 2 ** SUBTREE_LEVEL - 1;
+  const subtrees: KeccakTask[] = [];
+  for (let r = top; r < Math.min(2 * top + 1, n - 1); r++) subtrees.push([TASK_SUBTREE, tree, r, n - 1]);
+  runKeccakTasks(kernel, subtrees, threads);
+  T.push(performance.now());
+  kernel.hashNodes(tree, 0, Math.min(top, n - 1));
+
+  T.push(performance.now());
+  if (process.env.PHASES) console.log(T.slice(1).map((t, i) => (t - T[i]!).toFixed(0)).join(' '));
+  if (big) {
+    return new StoredTree(n, mem.subarray(tree, size), leafIndex, {
+      accounts: { bytes: mem, offset: rec + 12, stride: 64 },
+      amounts: { bytes: mem, offset: rec + 32, stride: 64 },
+      order: byAccount,
+    });
+  }
+  const records = mem.slice(rec, hashes);
+  return new StoredTree(n, mem.slice(tree, size), leafIndex, {
+    accounts: { bytes: records, offset: 12, stride: 64 },
+    amounts: { bytes: records, offset: 32, stride: 64 },
     order: byAccount,
   });
+}
+
+/** From this many leaves a tree gets its own memory and the helper thread hashes half of it. */
+const PARALLEL_MIN_LEAVES = 1 << 14;
+const LEAF_CHUNK = 4096;
+const SUBTREE_LEVEL = 6;
+
+let scratchKernel: KeccakKernel | undefined;
+function scratch(bytes: number): KeccakKernel {
+  scratchKernel ??= createKeccakKernel(bytes, KECCAK_RESERVED_BYTES + 160 * PARALLEL_MIN_LEAVES);
+  growKeccakKernel(scratchKernel, bytes);
+  return scratchKernel;
 }
 
 /**

@@ -59,6 +59,26 @@ export function validatorRoutes(deps: ValidatorApiDeps): Route[] {
     },
     {
       method: 'GET',
+      path: '/v1/epochs/:epoch/signatures',
+      handler: ({ params }) => {
+        const epoch = parseEpoch(params.epoch);
+        const own = deps.store.getEpoch(epoch);
+        const seen = deps.store.peerSignaturesOf(epoch).map((s) => ({ ...s, signer: s.validator }));
+        const all = own ? [{ ...own, signer: deps.me }, ...seen] : seen;
+        return {
+          body: all.map((s) => ({
+            epoch: String(epoch),
+            rewardsRoot: s.rewardsRoot,
+            evidenceRoot: s.evidenceRoot,
+            total: String(s.total),
+            signature: s.signature,
+            signer: s.signer,
+          })),
+        };
+      },
+    },
+    {
+      method: 'GET',
       path: '/v1/manifests/:root',
       handler: ({ params }) => {
         if (!/^0x[0-9a-fA-F]{64}$/.test(params.root ?? ''))

@@ -26,7 +26,14 @@ import { createMetrics } from '../core/metrics.ts';
 import { challengeSchedule } from '../core/schedule.ts';
 import { validatorRoutes } from './api.ts';
 import { challengeNode } from './challenger.ts';
-import { collectAndPost, computeAndSign, epochSnapshot, type Fault, manifestFor } from './finalizer.ts';
+import {
+  collectAndPost,
+  computeAndSign,
+  epochSnapshot,
+  type Fault,
+  gatherSignatures,
+  manifestFor,
+} from './finalizer.ts';
 import { openValidatorStore } from './store.ts';
 
 export type ValidatorConfig = {
@@ -183,6 +190,9 @@ export function createValidator(config: ValidatorConfig): ValidatorDaemon {
     let next = BigInt(store.get('nextEpoch') ?? String(chainState.nextEpoch));
     if (next < chainState.nextEpoch) next = chainState.nextEpoch;
     store.set('nextEpoch', String(next));
+    // Keep watching the last finalised epoch for equivocation: peers share what they saw.
+    const last = store.getEpoch(next - 1n);
+    if (last) await gatherSignatures(deps, last).catch(() => undefined);
     const len = d.settings.epochLength;
     const end = d.settings.epochGenesis + Number(next + 1n) * len;
     if (next >= current || now < end + config.cutoff * len) return;

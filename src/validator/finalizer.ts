@@ -19,7 +19,7 @@ import { isDepinError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { type Domain, verifyEnvelope } from '../core/messages.ts';
 import { computeEpochResult, type EpochResult, type VerifiedEvidence } from './epochResult.ts';
-import { peerEvidence, peerManifest, peerSignedRoot } from './peers.ts';
+import { peerEvidence, peerManifest, peerSeenSignatures, peerSignedRoot } from './peers.ts';
 import type { EpochRecord, ValidatorStore } from './store.ts';
 
 export type Fault = 'wrong-root' | 'equivocate';
@@ -212,7 +212,8 @@ export async function computeAndSign(
     store.set(
       `equivocation:${epoch}`,
       JSON.stringify({
-        ...other,
+        rewardsRoot: other.rewardsRoot,
+        evidenceRoot: other.evidenceRoot,
         total: other.total.toString(),
         signature: await signEpochRoot(deps.account, d, other),
       }),
@@ -255,51 +256,76 @@ export async function manifestFor(
 }
 
 /**
- * Collects peers' signatures for `epoch`, proves equivocation when seen, and posts the root when
- * signers of our result hold two thirds of the stake. Returns true once the epoch is on chain.
+ * Fetches every peer's signed result and the signatures it has seen for `epoch`, records them all,
+ * proves equivocation on chain when one validator signed two results, and returns the signatures
+ * (by signer) that match our own result.
+ */
+export async function gatherSignatures(deps: FinalizerDeps, record: EpochRecord): Promise<Map<Hex, Hex>> {
+  const { clients, deployment: d, store } = deps;
+  const all = await readValidators(clients.public, d);
+  const known = new Set(all.map((v) => v.id));
+  const removed = new Set(all.filter((v) => v.status === VALIDATOR_STATUS.removed).map((v) => v.id));
+  const me = deps.account.address.toLowerCase() as Hex;
+  const signatures = new Map<Hex, Hex>([[me, record.signature]]);
+  const consider = async (s: { rewardsRoot: Hex; evidenceRoot: Hex; total: string; signature: Hex }) => {
+    const fields = {
+      epoch: record.epoch,
+      rewardsRoot: s.rewardsRoot,
+      evidenceRoot: s.evidenceRoot,
+      total: BigInt(s.total),
+    };
+    const signer = await recoverEpochRootSigner(d, fields, s.signature);
+    if (signer === me || !known.has(signer)) return;
+    const conflicts = store.addPeerSignature({ ...fields, validator: signer, signature: s.signature });
+    if (conflicts.length > 0 && !removed.has(signer))
+      await proveEquivocation(deps, { ...fields, signature: s.signature }, conflicts[0]!);
+    if (
+      fields.rewardsRoot === record.rewardsRoot &&
+      fields.evidenceRoot === record.evidenceRoot &&
+      fields.total === record.total
+    ) {
+      signatures.set(signer, s.signature);
+    }
+  };
+  await Promise.all(
+    all
+      .filter((v) => v.id !== me && v.status === VALIDATOR_STATUS.active)
+      .map(async (v) => {
+        const [own, seen] = await Promise.allSettled([
+          peerSignedRoot(v.endpoint, record.epoch),
+          peerSeenSignatures(v.endpoint, record.epoch),
+        ]);
+        for (const s of [
+          ...(own.status === 'fulfilled' ? [own.value] : []),
+          ...(seen.status === 'fulfilled' ? seen.value : []),
+        ]) {
+          try {
+            await consider(s);
+          } catch {
+            // a signature that does not recover is ignored
+          }
+        }
+      }),
+  );
+  return signatures;
+}
+
+/**
+ * Posts the root once signers of our result hold two thirds of the active stake. Returns 'posted'
+ * once the epoch is on chain (by us or anyone).
  */
 export async function collectAndPost(
   deps: FinalizerDeps,
   record: EpochRecord,
 ): Promise<'posted' | 'pending'> {
   const { clients, deployment: d, store, log } = deps;
+  const signatures = await gatherSignatures(deps, record);
   const state = await readRewardsState(clients.public, d);
   if (state.nextEpoch > record.epoch) return 'posted';
   const validators = (await readValidators(clients.public, d)).filter(
     (v) => v.status === VALIDATOR_STATUS.active,
   );
   const me = deps.account.address.toLowerCase() as Hex;
-  const signatures = new Map<Hex, Hex>();
-  if (validators.some((v) => v.id === me)) signatures.set(me, record.signature);
-  await Promise.all(
-    validators
-      .filter((v) => v.id !== me)
-      .map(async (v) => {
-        try {
-          const s = await peerSignedRoot(v.endpoint, record.epoch);
-          const fields = {
-            epoch: record.epoch,
-            rewardsRoot: s.rewardsRoot,
-            evidenceRoot: s.evidenceRoot,
-            total: BigInt(s.total),
-          };
-          const signer = await recoverEpochRootSigner(d, fields, s.signature);
-          if (signer !== v.id) return;
-          const conflicts = store.addPeerSignature({ ...fields, validator: v.id, signature: s.signature });
-          if (conflicts.length > 0)
-            await proveEquivocation(deps, { ...fields, signature: s.signature }, conflicts[0]!);
-          else if (
-            fields.rewardsRoot === record.rewardsRoot &&
-            fields.evidenceRoot === record.evidenceRoot &&
-            fields.total === record.total
-          ) {
-            signatures.set(v.id, s.signature);
-          }
-        } catch {
-          // peer not ready or unreachable: asked again next tick
-        }
-      }),
-  );
   const total = validators.reduce((a, v) => a + v.stake, 0n);
   const signed = validators.filter((v) => signatures.has(v.id)).reduce((a, v) => a + v.stake, 0n);
   if (signed * 3n < total * 2n) return 'pending';

@@ -21,6 +21,11 @@ export function peerSignedRoot(endpoint: string, epoch: bigint): Promise<SignedR
   return fetchJson<SignedRoot>(`${trim(endpoint)}/v1/epochs/${epoch}`, { timeoutMs: 3000 });
 }
 
+/** The signatures a peer has seen for an epoch (its own and others'), for equivocation detection. */
+export function peerSeenSignatures(endpoint: string, epoch: bigint): Promise<SignedRoot[]> {
+  return fetchJson<SignedRoot[]>(`${trim(endpoint)}/v1/epochs/${epoch}/signatures`, { timeoutMs: 3000 });
+}
+
 /** Fetches a manifest by root from a peer and checks that it really builds that root. */
 export async function peerManifest(
   endpoint: string,

@@ -66,6 +66,7 @@ export function openValidatorStore(path: string) {
       'INSERT OR IGNORE INTO peer_signatures (epoch, validator, rewards_root, evidence_root, total, signature) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     peerSigs: db.prepare('SELECT * FROM peer_signatures WHERE epoch = ? AND validator = ?'),
+    peerSigsOfEpoch: db.prepare('SELECT * FROM peer_signatures WHERE epoch = ?'),
     getKv: db.prepare('SELECT value FROM kv WHERE key = ?'),
     setKv: db.prepare(
       'INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
@@ -145,17 +146,14 @@ export function openValidatorStore(path: string) {
         s.signature,
       );
       return (q.peerSigs.all(s.epoch, s.validator.toLowerCase()) as Record<string, string | number>[])
-        .map((r) => ({
-          epoch: BigInt(r.epoch!),
-          validator: r.validator as Hex,
-          rewardsRoot: r.rewards_root as Hex,
-          evidenceRoot: r.evidence_root as Hex,
-          total: BigInt(r.total!),
-          signature: r.signature as Hex,
-        }))
+        .map(toPeerSignature)
         .filter(
           (o) => o.rewardsRoot !== s.rewardsRoot || o.evidenceRoot !== s.evidenceRoot || o.total !== s.total,
         );
+    },
+    /** Every signature seen from peers for an epoch (shared with peers so equivocation is seen by all). */
+    peerSignaturesOf(epoch: bigint): PeerSignature[] {
+      return (q.peerSigsOfEpoch.all(epoch) as Record<string, string | number>[]).map(toPeerSignature);
     },
     get(key: string): string | undefined {
       return (q.getKv.get(key) as { value: string } | undefined)?.value;
@@ -166,5 +164,16 @@ export function openValidatorStore(path: string) {
     close(): void {
       db.close();
     },
+  };
+}
+
+function toPeerSignature(r: Record<string, string | number>): PeerSignature {
+  return {
+    epoch: BigInt(r.epoch!),
+    validator: r.validator as Hex,
+    rewardsRoot: r.rewards_root as Hex,
+    evidenceRoot: r.evidence_root as Hex,
+    total: BigInt(r.total!),
+    signature: r.signature as Hex,
   };
 }

@@ -340,7 +340,7 @@ function mulRowIn(dst: usize, src: usize, w: usize, pad: usize, log: i32): void 
   const vecEnd = w & ~(<usize>15);
   for (let off: usize = 0; off < vecEnd; off += 16) v128.store(dst + off, mt(tl, th, v128.load(src + off)));
   for (let off = vecEnd; off < w; off++) store<u8>(dst + off, <u8>muls(t, <u32>load<u8>(src + off)));
-  if (pad > w) memory.fill(dst + w, 0, pad - w);
+  if (vecEnd < w) for (let off = w; off < pad; off++) store<u8>(dst + off, 0);
 }
 
 // dst[0..w) = src[0..w) · exp(log)
@@ -353,9 +353,25 @@ function mulRowOut(dst: usize, src: usize, w: usize, log: i32): void {
   for (let off = vecEnd; off < w; off++) store<u8>(dst + off, <u8>muls(t, <u32>load<u8>(src + off)));
 }
 
+// Short row copies and fills in SIMD: memory.copy and memory.fill cost a runtime call each.
+function copyRow(dst: usize, src: usize, w: usize): void {
+  const vecEnd = w & ~(<usize>15);
+  for (let off: usize = 0; off < vecEnd; off += 16) v128.store(dst + off, v128.load(src + off));
+  for (let off = vecEnd; off < w; off++) store<u8>(dst + off, load<u8>(src + off));
+}
+
+function zeroRow(dst: usize, len: usize): void {
+  const z = i8x16.splat(0);
+  for (let off: usize = 0; off < len; off += 16) v128.store(dst + off, z);
+}
+
 function copyIn(dst: usize, src: usize, w: usize, pad: usize): void {
-  memory.copy(dst, src, w);
-  if (pad > w) memory.fill(dst + w, 0, pad - w);
+  const vecEnd = w & ~(<usize>15);
+  for (let off: usize = 0; off < vecEnd; off += 16) v128.store(dst + off, v128.load(src + off));
+  if (vecEnd < w) {
+    v128.store(dst + vecEnd, i8x16.splat(0));
+    for (let off = vecEnd; off < w; off++) store<u8>(dst + off, load<u8>(src + off));
+  }
 }
 
 /**
@@ -374,12 +390,12 @@ export function leoEncode(data: usize, k: i32, parity: usize, parityCount: i32, 
       const rows = min(m, k - first);
       const dst = first == 0 ? acc : tmp;
       for (let i = 0; i < rows; i++) copyIn(dst + <usize>i * chunk, load<usize>(data + (<usize>(first + i) << 2)) + c0, w, pad);
-      for (let i = rows; i < m; i++) memory.fill(dst + <usize>i * chunk, 0, pad);
+      for (let i = rows; i < m; i++) zeroRow(dst + <usize>i * chunk, pad);
       ifft(dst, chunk, m, m + first, rows, pad);
       if (first != 0) for (let i = 0; i < m; i++) xorRow(acc + <usize>i * chunk, tmp + <usize>i * chunk, pad);
     }
     fft(acc, chunk, m, parityCount, pad);
-    for (let i = 0; i < parityCount; i++) memory.copy(load<usize>(parity + (<usize>i << 2)) + c0, acc + <usize>i * chunk, w);
+    for (let i = 0; i < parityCount; i++) copyRow(load<usize>(parity + (<usize>i << 2)) + c0, acc + <usize>i * chunk, w);
   }
 }
 
@@ -398,7 +414,7 @@ export function leoDecode(shards: usize, k: i32, parityCount: i32, m: i32, size:
       const row = work + <usize>p * chunk;
       const index = p < m ? (p < parityCount ? k + p : -1) : p - m < k ? p - m : -1;
       const src = index < 0 ? 0 : load<usize>(shards + (<usize>index << 2));
-      if (src == 0) memory.fill(row, 0, pad);
+      if (src == 0) zeroRow(row, pad);
       else mulRowIn(row, src + c0, w, pad, <i32>load<u8>(loc + <usize>p));
     }
     ifft(work, chunk, size, 0, m + k, pad);
@@ -421,4 +437,13 @@ export function xorInto(a: usize, b: usize, len: usize): void {
   const vecEnd = len & ~(<usize>15);
   xorRow(a, b, vecEnd);
   for (let off = vecEnd; off < len; off++) store<u8>(a + off, load<u8>(a + off) ^ load<u8>(b + off));
+}
+export function benchFft(work: usize, stride: usize, size: i32, trunc: i32, len: usize, reps: i32): void {
+  for (let i = 0; i < reps; i++) fft(work, stride, size, trunc, len);
+}
+export function benchIfft(work: usize, stride: usize, size: i32, offset: i32, trunc: i32, len: usize, reps: i32): void {
+  for (let i = 0; i < reps; i++) ifft(work, stride, size, offset, trunc, len);
+}
+export function benchMul(dst: usize, len: usize, reps: i32): void {
+  for (let i = 0; i < reps; i++) fft2(dst, dst + len, len, 7);
 }
