@@ -104,9 +104,7 @@ describe('contract error decoding', () => {
     assert.equal(errorCode('AccessControlUnauthorizedAccount'), 'ACCESS_CONTROL_UNAUTHORIZED_ACCOUNT');
   });
 
-  test('decodes the revert of a transaction that was mined and failed', {
-    todo: 'the devnet answers a reverting eth_call with the revert data as result (EDR bailOnCallFailure: false), so the replay finds no error',
-  }, async () => {
+  test('decodes the revert of a transaction that was mined and failed', async () => {
     // An explicit gas limit skips estimation: the transaction is mined and reverts.
     await rejectsWithCode(
       f.as(4).send({
