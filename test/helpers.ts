@@ -2,19 +2,30 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Hex, parseAbiItem, type PublicClient } from 'viem';
+import { type Hex, type PublicClient, parseAbiItem } from 'viem';
 import { createChainClients } from '../src/chain/clients.ts';
 import { readRewardsState } from '../src/chain/reads.ts';
 import { type LocalNetwork, type LocalNetworkOptions, startLocalNetwork } from '../src/devnet/network.ts';
 
-export async function startTestNetwork(options: Omit<LocalNetworkOptions, 'dir' | 'port'>): Promise<LocalNetwork & { client: PublicClient }> {
+export async function startTestNetwork(
+  options: Omit<LocalNetworkOptions, 'dir' | 'port'>,
+): Promise<LocalNetwork & { client: PublicClient }> {
   const dir = mkdtempSync(join(tmpdir(), 'depin-e2e-'));
   const net = await startLocalNetwork({ ...options, dir, port: 0 });
-  const client = createChainClients({ rpc: net.chain.rpc, chainId: net.chain.deployment.chainId, pollingInterval: 100 }).public;
+  const client = createChainClients({
+    rpc: net.chain.rpc,
+    chainId: net.chain.deployment.chainId,
+    pollingInterval: 100,
+  }).public;
   return Object.assign(net, { client });
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs: number,
+  everyMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -30,7 +41,11 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 }
 
 /** Waits until the chain has rewarded epoch `epoch` (Rewards.nextEpoch > epoch). */
-export async function waitForRewardedEpoch(net: LocalNetwork & { client: PublicClient }, epoch: bigint, timeoutMs?: number): Promise<void> {
+export async function waitForRewardedEpoch(
+  net: LocalNetwork & { client: PublicClient },
+  epoch: bigint,
+  timeoutMs?: number,
+): Promise<void> {
   const len = net.chain.deployment.settings.epochLength;
   await waitFor(
     `epoch ${epoch} rewarded`,
@@ -39,12 +54,23 @@ export async function waitForRewardedEpoch(net: LocalNetwork & { client: PublicC
   );
 }
 
-const rootPosted = parseAbiItem('event RootPosted(uint256 indexed epoch, bytes32 rewardsRoot, bytes32 evidenceRoot, uint256 total)');
+const rootPosted = parseAbiItem(
+  'event RootPosted(uint256 indexed epoch, bytes32 rewardsRoot, bytes32 evidenceRoot, uint256 total)',
+);
 
 /** Every root posted so far, in order. */
 export async function postedRoots(net: LocalNetwork & { client: PublicClient }) {
-  const logs = await net.client.getLogs({ address: net.chain.deployment.contracts.Rewards, event: rootPosted, fromBlock: 0n, toBlock: 'latest' });
-  return logs.map((l) => ({ epoch: l.args.epoch!, rewardsRoot: l.args.rewardsRoot as Hex, total: l.args.total! }));
+  const logs = await net.client.getLogs({
+    address: net.chain.deployment.contracts.Rewards,
+    event: rootPosted,
+    fromBlock: 0n,
+    toBlock: 'latest',
+  });
+  return logs.map((l) => ({
+    epoch: l.args.epoch!,
+    rewardsRoot: l.args.rewardsRoot as Hex,
+    total: l.args.total!,
+  }));
 }
 
 export async function currentEpoch(net: LocalNetwork & { client: PublicClient }): Promise<bigint> {
@@ -54,7 +80,10 @@ export async function currentEpoch(net: LocalNetwork & { client: PublicClient })
 }
 
 /** Sleeps until `fraction` of the way into the next epoch (by chain time). */
-export async function untilEpochFraction(net: LocalNetwork & { client: PublicClient }, fraction: number): Promise<bigint> {
+export async function untilEpochFraction(
+  net: LocalNetwork & { client: PublicClient },
+  fraction: number,
+): Promise<bigint> {
   const b = await net.client.getBlock();
   const { epochGenesis, epochLength } = net.chain.deployment.settings;
   const now = Number(b.timestamp);

@@ -10,7 +10,14 @@ import { readRewardsState } from '../../src/chain/reads.ts';
 import { fetchJson } from '../../src/core/http.ts';
 import { DEV_TOKEN_BALANCE } from '../../src/devnet/chain.ts';
 import { waitForClaims } from '../../src/devnet/summary.ts';
-import { currentEpoch, postedRoots, startTestNetwork, untilEpochFraction, waitFor, waitForRewardedEpoch } from '../helpers.ts';
+import {
+  currentEpoch,
+  postedRoots,
+  startTestNetwork,
+  untilEpochFraction,
+  waitFor,
+  waitForRewardedEpoch,
+} from '../helpers.ts';
 
 const EPOCH = 5;
 
@@ -24,7 +31,12 @@ describe('a local network', { timeout: 240_000 }, () => {
     after(() => net.stop());
     const d = net.chain.deployment;
     for (const n of net.nodes) {
-      const rec = await net.client.readContract({ address: d.contracts.Registry, abi: registryAbi, functionName: 'getNode', args: [n.address] });
+      const rec = await net.client.readContract({
+        address: d.contracts.Registry,
+        abi: registryAbi,
+        functionName: 'getNode',
+        args: [n.address],
+      });
       assert.equal(rec.status, 1, 'node is active');
       assert.ok(rec.stake >= 200n * 10n ** 18n, 'node staked at least the required stake');
       assert.equal(rec.endpoint, n.url);
@@ -42,22 +54,42 @@ describe('a local network', { timeout: 240_000 }, () => {
 
     const roots = await postedRoots(net);
     const epochs = roots.map((r) => r.epoch).filter((e) => e >= first);
-    assert.deepEqual(epochs, Array.from({ length: epochs.length }, (_, i) => first + BigInt(i)), 'no epoch skipped after start-up');
+    assert.deepEqual(
+      epochs,
+      Array.from({ length: epochs.length }, (_, i) => first + BigInt(i)),
+      'no epoch skipped after start-up',
+    );
     // Every validator signed the root that was posted: they agreed.
     for (const r of roots.filter((x) => x.epoch >= first)) {
       for (const v of net.validators) {
         const s = await fetchJson<{ rewardsRoot: Hex }>(`${v.url}/v1/epochs/${r.epoch}`);
-        assert.equal(s.rewardsRoot, r.rewardsRoot, `validator ${v.name} signed the posted root of epoch ${r.epoch}`);
+        assert.equal(
+          s.rewardsRoot,
+          r.rewardsRoot,
+          `validator ${v.name} signed the posted root of epoch ${r.epoch}`,
+        );
       }
     }
     const v0 = net.validators[0]!.url;
-    const claimed = async (a: Hex) => net.client.readContract({ address: d.contracts.Rewards, abi: rewardsAbi, functionName: 'claimed', args: [a] });
+    const claimed = async (a: Hex) =>
+      net.client.readContract({
+        address: d.contracts.Rewards,
+        abi: rewardsAbi,
+        functionName: 'claimed',
+        args: [a],
+      });
     const honest = net.nodes.slice(0, 3);
     for (const n of honest) assert.ok((await claimed(n.address)) > 0n, `${n.name} claimed a positive reward`);
     const downEarned = await earned(v0, down.address);
-    for (const n of honest) assert.ok(downEarned < (await earned(v0, n.address)), 'the node that was down earned less');
+    for (const n of honest)
+      assert.ok(downEarned < (await earned(v0, n.address)), 'the node that was down earned less');
     const state = await readRewardsState(net.client, d);
-    const emitted = await net.client.readContract({ address: d.contracts.Rewards, abi: rewardsAbi, functionName: 'cumulativeEmission', args: [state.nextEpoch - 1n] });
+    const emitted = await net.client.readContract({
+      address: d.contracts.Rewards,
+      abi: rewardsAbi,
+      functionName: 'cumulativeEmission',
+      args: [state.nextEpoch - 1n],
+    });
     let totalClaimed = 0n;
     for (const m of [...net.nodes, ...net.validators]) totalClaimed += await claimed(m.address);
     assert.ok(BigInt(state.totalAllocated) <= emitted, 'allocations never exceed the emission');
@@ -87,13 +119,37 @@ describe('a local network', { timeout: 240_000 }, () => {
       'every epoch was rewarded: none lost to the crash',
     );
     const after_ = await fetchJson<{ signature: Hex }>(`${v1.url}/v1/epochs/${first}`);
-    assert.equal(after_.signature, before.signature, 'the restarted validator serves the signature it gave before');
-    const v = await net.client.readContract({ address: d.contracts.Validators, abi: validatorsAbi, functionName: 'getValidator', args: [v1.address] });
+    assert.equal(
+      after_.signature,
+      before.signature,
+      'the restarted validator serves the signature it gave before',
+    );
+    const v = await net.client.readContract({
+      address: d.contracts.Validators,
+      abi: validatorsAbi,
+      functionName: 'getValidator',
+      args: [v1.address],
+    });
     assert.equal(v.status, 1, 'the restarted validator was not slashed: it never signed two roots');
     // Paid exactly once: balance = genesis − stake + claimed, and claimed = cumulative earned.
-    const node = await net.client.readContract({ address: d.contracts.Registry, abi: registryAbi, functionName: 'getNode', args: [n0.address] });
-    const claimed = await net.client.readContract({ address: d.contracts.Rewards, abi: rewardsAbi, functionName: 'claimed', args: [n0.address] });
-    const balance = await net.client.readContract({ address: d.contracts.Token, abi: tokenAbi, functionName: 'balanceOf', args: [n0.address] });
+    const node = await net.client.readContract({
+      address: d.contracts.Registry,
+      abi: registryAbi,
+      functionName: 'getNode',
+      args: [n0.address],
+    });
+    const claimed = await net.client.readContract({
+      address: d.contracts.Rewards,
+      abi: rewardsAbi,
+      functionName: 'claimed',
+      args: [n0.address],
+    });
+    const balance = await net.client.readContract({
+      address: d.contracts.Token,
+      abi: tokenAbi,
+      functionName: 'balanceOf',
+      args: [n0.address],
+    });
     assert.equal(claimed, await earned(net.validators[0]!.url, n0.address));
     assert.equal(balance, DEV_TOKEN_BALANCE - node.stake + claimed);
     assert.ok(claimed > 0n);
@@ -109,11 +165,21 @@ describe('a local network', { timeout: 240_000 }, () => {
     after(() => net.stop());
     const d = net.chain.deployment;
     const cheat = net.validators[3]!;
-    const before = await net.client.readContract({ address: d.contracts.Validators, abi: validatorsAbi, functionName: 'getValidator', args: [cheat.address] });
+    const before = await net.client.readContract({
+      address: d.contracts.Validators,
+      abi: validatorsAbi,
+      functionName: 'getValidator',
+      args: [cheat.address],
+    });
     const removed = await waitFor(
       'the equivocating validator to be removed',
       async () => {
-        const v = await net.client.readContract({ address: d.contracts.Validators, abi: validatorsAbi, functionName: 'getValidator', args: [cheat.address] });
+        const v = await net.client.readContract({
+          address: d.contracts.Validators,
+          abi: validatorsAbi,
+          functionName: 'getValidator',
+          args: [cheat.address],
+        });
         return v.status === 3 ? v : undefined;
       },
       12 * EPOCH * 1000,
@@ -125,8 +191,15 @@ describe('a local network', { timeout: 240_000 }, () => {
     const roots = await postedRoots(net);
     assert.ok(roots.length > 0);
     for (const r of roots) {
-      const wrong = await fetchJson<{ rewardsRoot: Hex }>(`${net.validators[0]!.url}/v1/epochs/${r.epoch}`).catch(() => undefined);
-      if (wrong) assert.notEqual(wrong.rewardsRoot, r.rewardsRoot, `the wrong root of epoch ${r.epoch} was never posted`);
+      const wrong = await fetchJson<{ rewardsRoot: Hex }>(
+        `${net.validators[0]!.url}/v1/epochs/${r.epoch}`,
+      ).catch(() => undefined);
+      if (wrong)
+        assert.notEqual(
+          wrong.rewardsRoot,
+          r.rewardsRoot,
+          `the wrong root of epoch ${r.epoch} was never posted`,
+        );
       const honest = await fetchJson<{ rewardsRoot: Hex }>(`${net.validators[1]!.url}/v1/epochs/${r.epoch}`);
       assert.equal(honest.rewardsRoot, r.rewardsRoot, 'the honest root was posted');
     }
