@@ -19,7 +19,7 @@ export const KECCAK_RESERVED_BYTES = 64;
 
 /**
  * Keccak-256 batches over one `WebAssembly.Memory`; all arguments are byte offsets into it.
- * Offsets below {@link KECCAK_RESERVED_BYTES} belong to the kernel.
+ * Offsets below {@link KECCAK_RESERVED_BYTES} are left unused.
  */
 export type KeccakKernel = {
   readonly memory: WebAssembly.Memory;
@@ -75,7 +75,10 @@ export function growKeccakKernel(kernel: KeccakKernel, bytes: number): void {
  */
 export function instantiateKeccak(module: WebAssembly.Module, memory: WebAssembly.Memory): KeccakKernel {
   const { k64, k32, leaves, nodes, blocks } = new WebAssembly.Instance(module, { env: { memory } })
-    .exports as Record<'k64' | 'k32' | 'leaves' | 'nodes' | 'blocks', (a: number, b: number, c: number) => void>;
+    .exports as Record<
+    'k64' | 'k32' | 'leaves' | 'nodes' | 'blocks',
+    (a: number, b: number, c: number) => void
+  >;
   return {
     memory,
     hash64: k64,

@@ -101,7 +101,9 @@ let worker: Worker | null | undefined;
 function helper(): Worker | null {
   if (worker !== undefined) return worker;
   try {
-    worker = new Worker(new URL('./keccakWorker.ts', import.meta.url), { workerData: { module: keccakModule() } });
+    worker = new Worker(new URL('./keccakWorker.ts', import.meta.url), {
+      workerData: { module: keccakModule() },
+    });
     worker.unref();
     // A helper that dies only costs speed: the caller does the tasks itself.
     worker.on('error', () => {

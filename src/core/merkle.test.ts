@@ -216,3 +216,14 @@ test('handles accounts ground to share a long prefix, in any order', () => {
   assert.equal(tree.root, openZeppelin(list).root);
   for (const e of list.slice(0, 20)) assert.equal(tree.amountOf(e.account), e.amount);
 });
+
+test('builds big trees on two threads with the same root and proofs as OpenZeppelin and as one thread', () => {
+  const list = randomEntries(20_011, 41);
+  const two = buildRewardTree(list);
+  const one = buildRewardTree(list, { threads: 1 });
+  const oz = openZeppelin(list);
+  assert.equal(two.root, oz.root);
+  assert.deepEqual(two.dump(), one.dump());
+  for (let i = 0; i < list.length; i += 997) assert.deepEqual(two.proof(list[i]!.account), oz.getProof(i));
+  for (let k = 0; k < 3; k++) assert.equal(buildRewardTree(list).root, oz.root);
+});

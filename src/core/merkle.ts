@@ -12,8 +12,9 @@
  * the contract pays nothing under it.
  *
  * It is built ~100 times faster than the library: every leaf is encoded into one WebAssembly memory,
- * hashed there in one call (see keccak.ts), sorted as indices by bucketing on the hashes' top bits,
- * and the inner nodes are hashed in place; no hex strings or per-leaf objects on the way.
+ * hashed there in batches (keccak.ts), by this thread and a helper thread for big trees
+ * (keccakTasks.ts), sorted as indices by bucketing on the hashes' top bits, and the inner nodes are
+ * hashed in place, independent subtrees in parallel; no hex strings or per-leaf objects on the way.
  */
 import { crc32 } from 'node:zlib';
 import { keccak256 } from 'viem';
@@ -62,13 +63,17 @@ export const MAX_REWARD_TREE_LEAVES = 1 << 24;
 const ZERO_ROOT: Hex = `0x${'0'.repeat(64)}`;
 
 /**
- * Builds the reward tree of `entries` (any order; accounts case-insensitive and unique).
+ * Builds the reward tree of `entries` (any order; accounts case-insensitive and unique). From
+ * 16,384 entries the hashing is shared with a helper thread; `threads: 1` keeps it on this one.
  *
  * @example
  * const tree = buildRewardTree(result.cumulative); // result of rewardEpoch()
  * await writeFile(`epoch-${epoch}.tree`, tree.dump());
  */
-export function buildRewardTree(entries: readonly RewardEntry[], options: { threads?: number } = {}): RewardTree {
+export function buildRewardTree(
+  entries: readonly RewardEntry[],
+  options: { threads?: number } = {},
+): RewardTree {
   const n = entries.length;
   if (n > MAX_REWARD_TREE_LEAVES) {
     throw new DepinError<MerkleErrorCode>(
@@ -78,7 +83,6 @@ export function buildRewardTree(entries: readonly RewardEntry[], options: { thre
     );
   }
   if (n === 0) return emptyTree();
-  const T = [performance.now()];
   // Memory: [reserved][records: 64n, abi.encode(account, amount)][32 spare][tree: 32(2n−1)].
   // The leaf hashes are first written in entry order to tree slots −1..n−2 (inner nodes not yet
   // computed), then copied in hash order to the leaf slots n−1..2n−2, which do not overlap them.
@@ -99,21 +103,19 @@ export function buildRewardTree(entries: readonly RewardEntry[], options: { thre
     if (!writeAddress(mem, p + 12, entry.account)) throw badEntry(i, 'account', entry.account);
     if (!writeUint256(view, p + 32, entry.amount)) throw badEntry(i, 'amount', entry.amount);
   }
-  T.push(performance.now());
-  const byAccount = isStrictlyAscending(mem, rec + 12, 64, 20, n) ? null : sortRecords(mem, rec + 12, 64, 20, n);
+  const byAccount = isStrictlyAscending(mem, rec + 12, 64, 20, n)
+    ? null
+    : sortRecords(mem, rec + 12, 64, 20, n);
   if (byAccount) rejectDuplicates(mem, rec + 12, byAccount, entries);
 
-  T.push(performance.now());
   const threads = big ? (options.threads ?? 2) : 1;
   const leafTasks: KeccakTask[] = [];
   for (let s = 0; s < n; s += LEAF_CHUNK) {
     leafTasks.push([TASK_LEAVES, rec + 64 * s, Math.min(LEAF_CHUNK, n - s), hashes + 32 * s]);
   }
   runKeccakTasks(kernel, leafTasks, threads);
-  T.push(performance.now());
   const byHash = sortRecords(mem, hashes, 32, 32, n);
   // The leaf of rank k goes to heap index 2n−2−k; copy 32 bytes as 8 words.
-  T.push(performance.now());
   const words = new Int32Array(kernel.memory.buffer);
   const leafIndex = new Uint32Array(n);
   for (let k = 0; k < n; k++) {
@@ -124,17 +126,13 @@ export function buildRewardTree(entries: readonly RewardEntry[], options: { thre
     const to = (tree >>> 2) + 8 * t;
     for (let w = 0; w < 8; w++) words[to + w] = words[from + w]!;
   }
-  T.push(performance.now());
   // The subtrees under heap level SUBTREE_LEVEL are independent: hash them in parallel, then the top.
   const top = 2 ** SUBTREE_LEVEL - 1;
   const subtrees: KeccakTask[] = [];
   for (let r = top; r < Math.min(2 * top + 1, n - 1); r++) subtrees.push([TASK_SUBTREE, tree, r, n - 1]);
   runKeccakTasks(kernel, subtrees, threads);
-  T.push(performance.now());
   kernel.hashNodes(tree, 0, Math.min(top, n - 1));
 
-  T.push(performance.now());
-  if (process.env.PHASES) console.log(T.slice(1).map((t, i) => (t - T[i]!).toFixed(0)).join(' '));
   if (big) {
     return new StoredTree(n, mem.subarray(tree, size), leafIndex, {
       accounts: { bytes: mem, offset: rec + 12, stride: 64 },
