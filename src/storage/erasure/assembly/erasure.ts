@@ -291,40 +291,130 @@ function fft4(p: usize, d: usize, len: usize, log01: i32, log23: i32, log02: i32
   }
 }
 
+// Two FFT layers where both factors of the first butterflies are zero (log 255), as in the first
+// group of every FFT level: only the (2, 3) butterfly multiplies.
+function fft4First(p: usize, d: usize, len: usize, log23: i32): void {
+  const t23 = butterflyTable(log23);
+  const l23 = v128.load(t23);
+  const h23 = v128.load(t23, 16);
+  const p1 = p + d;
+  const p2 = p1 + d;
+  const p3 = p2 + d;
+  for (let off: usize = 0; off < len; off += 16) {
+    const w0 = v128.load(p + off);
+    let w1 = v128.load(p1 + off);
+    let w2 = v128.xor(v128.load(p2 + off), w0);
+    let w3 = v128.xor(v128.load(p3 + off), w1);
+    w1 = v128.xor(w1, w0);
+    w2 = v128.xor(w2, mt(l23, h23, w3));
+    w3 = v128.xor(w3, w2);
+    v128.store(p1 + off, w1);
+    v128.store(p2 + off, w2);
+    v128.store(p3 + off, w3);
+  }
+}
+
+// Inverse of fft4First: the first IFFT group of a level at offset 0 (decoder).
+function ifft4First(p: usize, d: usize, len: usize, log23: i32): void {
+  const t23 = butterflyTable(log23);
+  const l23 = v128.load(t23);
+  const h23 = v128.load(t23, 16);
+  const p1 = p + d;
+  const p2 = p1 + d;
+  const p3 = p2 + d;
+  for (let off: usize = 0; off < len; off += 16) {
+    const w0 = v128.load(p + off);
+    const w1 = v128.xor(v128.load(p1 + off), w0);
+    let w2 = v128.load(p2 + off);
+    let w3 = v128.xor(v128.load(p3 + off), w2);
+    w2 = v128.xor(w2, mt(l23, h23, w3));
+    v128.store(p1 + off, w1);
+    v128.store(p2 + off, v128.xor(w2, w0));
+    v128.store(p3 + off, v128.xor(w3, w1));
+  }
+}
+
+// The last IFFT level (rows 2 and 3 still zero) fused with the first FFT level of the same
+// distance, when the data fit in the lower half of the transform: one pass instead of two.
+function ifftFftMiddle(p: usize, d: usize, len: usize, log01: i32, log02: i32, log23: i32): void {
+  const t01 = butterflyTable(log01);
+  const t02 = butterflyTable(log02);
+  const t23 = butterflyTable(log23);
+  const l01 = v128.load(t01);
+  const h01 = v128.load(t01, 16);
+  const l02 = v128.load(t02);
+  const h02 = v128.load(t02, 16);
+  const l23 = v128.load(t23);
+  const h23 = v128.load(t23, 16);
+  const p1 = p + d;
+  const p2 = p1 + d;
+  const p3 = p2 + d;
+  for (let off: usize = 0; off < len; off += 16) {
+    let w0 = v128.load(p + off);
+    let w1 = v128.xor(v128.load(p1 + off), w0);
+    w0 = v128.xor(w0, mt(l01, h01, w1));
+    // IFFT layer 2 with zero rows 2, 3: (w2, w3) = (w0, w1), then w0, w1 scaled.
+    let w2 = w0;
+    let w3 = w1;
+    w0 = v128.xor(w0, mt(l02, h02, w2));
+    w1 = v128.xor(w1, mt(l02, h02, w3));
+    // FFT first level, both leading factors zero.
+    w2 = v128.xor(w2, w0);
+    w3 = v128.xor(w3, w1);
+    w1 = v128.xor(w1, w0);
+    w2 = v128.xor(w2, mt(l23, h23, w3));
+    w3 = v128.xor(w3, w2);
+    v128.store(p + off, w0);
+    v128.store(p1 + off, w1);
+    v128.store(p2 + off, w2);
+    v128.store(p3 + off, w3);
+  }
+}
+
 @inline
 function skew(i: i32): i32 {
   return <i32>load<u8>(LEO_SKEW + <usize>i);
 }
 
 // Inverse FFT of `size` rows (stride bytes apart) at points offset.., rows ≥ trunc being zero.
-function ifft(work: usize, stride: usize, size: i32, offset: i32, trunc: i32, len: usize): void {
+// Stops before the level of distance `stopDist` (0 = run every level).
+function ifft(work: usize, stride: usize, size: i32, offset: i32, trunc: i32, len: usize, stopDist: i32): void {
   let dist = 1;
-  for (; dist * 4 <= size; dist *= 4) {
+  for (; dist * 4 <= size && dist != stopDist; dist *= 4) {
     for (let r = 0; r < trunc; r += dist * 4) {
       const iend = r + dist;
       const log01 = skew(offset + iend - 1);
       const log02 = skew(offset + iend + dist - 1);
       const log23 = skew(offset + iend + dist * 2 - 1);
-      for (let i = r; i < iend; i++) ifft4(work + <usize>i * stride, <usize>dist * stride, len, log01, log23, log02);
+      if (log01 == 255 && log02 == 255) {
+        for (let i = r; i < iend; i++) ifft4First(work + <usize>i * stride, <usize>dist * stride, len, log23);
+      } else {
+        for (let i = r; i < iend; i++) ifft4(work + <usize>i * stride, <usize>dist * stride, len, log01, log23, log02);
+      }
     }
   }
-  if (dist < size) {
+  if (dist < size && dist != stopDist) {
     const log = skew(offset + dist - 1);
     for (let i = 0; i < dist; i++) ifft2(work + <usize>i * stride, work + <usize>(i + dist) * stride, len, log);
   }
 }
 
 // Forward FFT of `size` rows at points 0..size-1; rows ≥ trunc of the output are not needed.
-function fft(work: usize, stride: usize, size: i32, trunc: i32, len: usize): void {
-  let dist4 = size;
-  let dist = size >> 2;
+// Starts at the level spanning `startSpan` rows (size for all levels).
+function fft(work: usize, stride: usize, size: i32, trunc: i32, len: usize, startSpan: i32): void {
+  let dist4 = startSpan;
+  let dist = startSpan >> 2;
   for (; dist != 0; dist4 = dist, dist >>= 2) {
     for (let r = 0; r < trunc; r += dist4) {
       const iend = r + dist;
       const log01 = skew(iend - 1);
       const log02 = skew(iend + dist - 1);
       const log23 = skew(iend + dist * 2 - 1);
-      for (let i = r; i < iend; i++) fft4(work + <usize>i * stride, <usize>dist * stride, len, log01, log23, log02);
+      if (log01 == 255 && log02 == 255) {
+        for (let i = r; i < iend; i++) fft4First(work + <usize>i * stride, <usize>dist * stride, len, log23);
+      } else {
+        for (let i = r; i < iend; i++) fft4(work + <usize>i * stride, <usize>dist * stride, len, log01, log23, log02);
+      }
     }
   }
   if (dist4 == 2) {
@@ -383,6 +473,10 @@ function copyIn(dst: usize, src: usize, w: usize, pad: usize): void {
 export function leoEncode(data: usize, k: i32, parity: usize, parityCount: i32, m: i32, len: usize, work: usize, chunk: usize): void {
   const acc = work;
   const tmp = work + <usize>m * chunk;
+  // m = 4^j with all data in the lower half: the last IFFT level and first FFT level fuse.
+  const quarter = m >> 2;
+  const fused = m >= 4 && (m & 0x55555555) != 0 && k <= m >> 1;
+  const zeroEnd = fused ? m >> 1 : m;
   for (let c0: usize = 0; c0 < len; c0 += chunk) {
     const w = min(chunk, len - c0);
     const pad = (w + 15) & ~(<usize>15);
@@ -390,11 +484,19 @@ export function leoEncode(data: usize, k: i32, parity: usize, parityCount: i32, 
       const rows = min(m, k - first);
       const dst = first == 0 ? acc : tmp;
       for (let i = 0; i < rows; i++) copyIn(dst + <usize>i * chunk, load<usize>(data + (<usize>(first + i) << 2)) + c0, w, pad);
-      for (let i = rows; i < m; i++) zeroRow(dst + <usize>i * chunk, pad);
-      ifft(dst, chunk, m, m + first, rows, pad);
+      for (let i = rows; i < zeroEnd; i++) zeroRow(dst + <usize>i * chunk, pad);
+      ifft(dst, chunk, m, m + first, rows, pad, fused ? quarter : 0);
       if (first != 0) for (let i = 0; i < m; i++) xorRow(acc + <usize>i * chunk, tmp + <usize>i * chunk, pad);
     }
-    fft(acc, chunk, m, parityCount, pad);
+    if (fused) {
+      const log01 = skew(m + quarter - 1);
+      const log02 = skew(m + quarter * 2 - 1);
+      const log23 = skew(quarter * 3 - 1);
+      for (let i = 0; i < quarter; i++) ifftFftMiddle(acc + <usize>i * chunk, <usize>quarter * chunk, pad, log01, log02, log23);
+      fft(acc, chunk, m, parityCount, pad, quarter);
+    } else {
+      fft(acc, chunk, m, parityCount, pad, m);
+    }
     for (let i = 0; i < parityCount; i++) copyRow(load<usize>(parity + (<usize>i << 2)) + c0, acc + <usize>i * chunk, w);
   }
 }
@@ -417,12 +519,12 @@ export function leoDecode(shards: usize, k: i32, parityCount: i32, m: i32, size:
       if (src == 0) zeroRow(row, pad);
       else mulRowIn(row, src + c0, w, pad, <i32>load<u8>(loc + <usize>p));
     }
-    ifft(work, chunk, size, 0, m + k, pad);
+    ifft(work, chunk, size, 0, m + k, pad, 0);
     for (let i = 1; i < size; i++) {
       const width = ((i ^ (i - 1)) + 1) >> 1;
       for (let j = 0; j < width; j++) xorRow(work + <usize>(i - width + j) * chunk, work + <usize>(i + j) * chunk, pad);
     }
-    fft(work, chunk, size, m + k, pad);
+    fft(work, chunk, size, m + k, pad, size);
     for (let index = 0; index < n; index++) {
       const dst = load<usize>(out + (<usize>index << 2));
       if (dst == 0) continue;
@@ -437,13 +539,4 @@ export function xorInto(a: usize, b: usize, len: usize): void {
   const vecEnd = len & ~(<usize>15);
   xorRow(a, b, vecEnd);
   for (let off = vecEnd; off < len; off++) store<u8>(a + off, load<u8>(a + off) ^ load<u8>(b + off));
-}
-export function benchFft(work: usize, stride: usize, size: i32, trunc: i32, len: usize, reps: i32): void {
-  for (let i = 0; i < reps; i++) fft(work, stride, size, trunc, len);
-}
-export function benchIfft(work: usize, stride: usize, size: i32, offset: i32, trunc: i32, len: usize, reps: i32): void {
-  for (let i = 0; i < reps; i++) ifft(work, stride, size, offset, trunc, len);
-}
-export function benchMul(dst: usize, len: usize, reps: i32): void {
-  for (let i = 0; i < reps; i++) fft2(dst, dst + len, len, 7);
 }
