@@ -208,3 +208,23 @@ test('rejects negative or inconsistent input with REWARD_BAD_INPUT', () => {
     );
   }
 });
+
+test('sorts accounts that share a long prefix, and previous balances in any order', () => {
+  const accounts = Array.from(
+    { length: 100 },
+    (_, i) => `0x0000000000${(i * 7919).toString(16).padStart(30, '0')}` as `0x${string}`,
+  );
+  const shuffled = [...accounts].sort((a, b) => (a.slice(-3) < b.slice(-3) ? -1 : 1));
+  const scores = shuffled.map((account) => ({ account, stake: 1n, challenged: 1, answered: 1 }));
+  const previous = new Map(shuffled.map((a) => [a, 1n] as const));
+  const r = rewardEpoch({ epoch: 0n, pool: 100n, carry: 0n, scores, previous });
+  const sorted = [...accounts].sort();
+  assert.deepEqual(
+    r.allocations.map((a) => a.account),
+    sorted,
+  );
+  assert.deepEqual(
+    r.cumulative.map((c) => [c.account, c.amount]),
+    sorted.map((a) => [a, 2n]),
+  );
+});

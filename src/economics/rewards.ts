@@ -83,29 +83,37 @@ export function rewardEpoch(input: RewardEpochInput): RewardEpochResult {
   }
   const distributable = pool + carry;
 
-  const nodes = input.scores.map(weigh);
-  if (!isSorted(nodes)) nodes.sort(byAccount);
+  // Columns rather than one object per node: a million nodes is the design point.
+  const n = input.scores.length;
+  const accounts: Account[] = new Array(n);
+  const weights: bigint[] = new Array(n);
   let totalWeight = 0n;
-  for (let i = 0; i < nodes.length; i++) {
-    const node = nodes[i]!;
-    if (i > 0 && nodes[i - 1]!.account === node.account) {
-      throw new DepinError<RewardErrorCode>(
-        'REWARD_DUPLICATE_ACCOUNT',
-        'An account has two scores in one epoch; merge its challenges into one score before rewarding.',
-        { details: { account: node.account } },
-      );
-    }
-    totalWeight += node.weight;
+  for (let i = 0; i < n; i++) {
+    const { account, weight } = weigh(input.scores[i]!, i);
+    accounts[i] = account;
+    weights[i] = weight;
+    totalWeight += weight;
+  }
+  const order = sortByAccount(accounts);
+  const duplicate = findDuplicate(accounts, order);
+  if (duplicate !== undefined) {
+    throw new DepinError<RewardErrorCode>(
+      'REWARD_DUPLICATE_ACCOUNT',
+      'An account has two scores in one epoch; merge its challenges into one score before rewarding.',
+      { details: { account: duplicate } },
+    );
   }
 
-  const allocations: { account: `0x${string}`; amount: bigint }[] = [];
+  const allocations: Entry[] = [];
   let distributed = 0n;
   if (totalWeight > 0n && distributable > 0n) {
-    for (const { account, weight } of nodes) {
+    for (let r = 0; r < n; r++) {
+      const i = order ? order[r]! : r;
+      const weight = weights[i]!;
       if (weight === 0n) continue;
       const amount = (distributable * weight) / totalWeight;
       if (amount === 0n) continue;
-      allocations.push({ account, amount });
+      allocations.push({ account: accounts[i]!, amount });
       distributed += amount;
     }
   }
@@ -113,22 +121,22 @@ export function rewardEpoch(input: RewardEpochInput): RewardEpochResult {
   return {
     epoch,
     allocations,
-    cumulative: accumulate(previousEntries(input.previous), allocations),
+    cumulative: accumulate(input.previous, allocations),
     distributed,
     dust: distributable - distributed,
   };
 }
 
-type Weighted = { account: `0x${string}`; weight: bigint };
+type Account = `0x${string}`;
+type Entry = { account: Account; amount: bigint };
 
-const ACCOUNT = /^0x[0-9a-fA-F]{40}$/;
-
-function weigh(score: NodeScore, index: number): Weighted {
-  const { account, stake, challenged, answered } = score;
-  if (typeof account !== 'string' || !ACCOUNT.test(account)) {
+function weigh(score: NodeScore, index: number): { account: Account; weight: bigint } {
+  const { stake, challenged, answered } = score;
+  const account = normalize(score.account);
+  if (account === null) {
     throw badInput('A score has a malformed account; accounts are 0x followed by 40 hex digits.', {
       index,
-      account: String(account),
+      account: String(score.account),
     });
   }
   if (typeof stake !== 'bigint' || stake < 0n) {
@@ -147,56 +155,57 @@ function weigh(score: NodeScore, index: number): Weighted {
       answered,
     });
   }
+  // Same value as the rule's formula; full uptime and zero uptime skip the bigint division.
   const weight =
-    challenged === 0 ? 0n : (stake * BigInt(answered) * REWARD_WEIGHT_SCALE) / BigInt(challenged);
-  return { account: account.toLowerCase() as `0x${string}`, weight };
+    answered === 0 || stake === 0n
+      ? 0n
+      : answered === challenged
+        ? stake * REWARD_WEIGHT_SCALE
+        : (stake * BigInt(answered) * REWARD_WEIGHT_SCALE) / BigInt(challenged);
+  return { account, weight };
 }
 
-function previousEntries(previous: ReadonlyMap<`0x${string}`, bigint>): Entry[] {
-  const out: Entry[] = [];
-  for (const [account, amount] of previous) {
-    if (typeof account !== 'string' || !ACCOUNT.test(account)) {
-      throw badInput('The previous balances hold a malformed account.', { account: String(account) });
-    }
+/** Merges the previous balances with this epoch's (account-sorted) allocations. */
+function accumulate(previous: ReadonlyMap<Account, bigint>, allocations: Entry[]): Entry[] {
+  const accounts: Account[] = new Array(previous.size);
+  const amounts: bigint[] = new Array(previous.size);
+  let k = 0;
+  for (const [key, amount] of previous) {
+    const account = normalize(key);
+    if (account === null)
+      throw badInput('The previous balances hold a malformed account.', { account: String(key) });
     if (typeof amount !== 'bigint' || amount < 0n) {
       throw badInput('The previous balances hold a negative or non-bigint amount.', {
         account,
         amount: String(amount),
       });
     }
-    out.push({ account: account.toLowerCase() as `0x${string}`, amount });
+    accounts[k] = account;
+    amounts[k++] = amount;
   }
-  if (!isSorted(out)) out.sort(byAccount);
-  for (let i = 1; i < out.length; i++) {
-    if (out[i - 1]!.account === out[i]!.account) {
-      throw new DepinError<RewardErrorCode>(
-        'REWARD_DUPLICATE_ACCOUNT',
-        'The previous balances list one account twice (in different letter case); key them by lowercase account.',
-        { details: { account: out[i]!.account } },
-      );
-    }
+  const order = sortByAccount(accounts);
+  const duplicate = findDuplicate(accounts, order);
+  if (duplicate !== undefined) {
+    throw new DepinError<RewardErrorCode>(
+      'REWARD_DUPLICATE_ACCOUNT',
+      'The previous balances list one account twice (in different letter case); key them by lowercase account.',
+      { details: { account: duplicate } },
+    );
   }
-  return out;
-}
-
-type Entry = { account: `0x${string}`; amount: bigint };
-
-/** Merges two account-sorted lists, adding amounts of the same account. */
-function accumulate(previous: Entry[], allocations: Entry[]): Entry[] {
   const out: Entry[] = [];
   let i = 0;
   let j = 0;
-  while (i < previous.length || j < allocations.length) {
-    const p = previous[i];
+  while (i < k || j < allocations.length) {
+    const p = i < k ? (order ? order[i]! : i) : -1;
     const a = allocations[j];
-    if (a === undefined || (p !== undefined && p.account < a.account)) {
-      out.push(p!);
+    if (a === undefined || (p >= 0 && accounts[p]! < a.account)) {
+      out.push({ account: accounts[p]!, amount: amounts[p]! });
       i++;
-    } else if (p === undefined || a.account < p.account) {
+    } else if (p < 0 || a.account < accounts[p]!) {
       out.push({ account: a.account, amount: a.amount });
       j++;
     } else {
-      out.push({ account: p.account, amount: p.amount + a.amount });
+      out.push({ account: a.account, amount: amounts[p]! + a.amount });
       i++;
       j++;
     }
@@ -204,13 +213,72 @@ function accumulate(previous: Entry[], allocations: Entry[]): Entry[] {
   return out;
 }
 
-function byAccount(a: { account: string }, b: { account: string }): number {
-  return a.account < b.account ? -1 : a.account > b.account ? 1 : 0;
+/** The lowercase form of a 0x + 40 hex digits address (the same string if already so), or null. */
+function normalize(account: unknown): Account | null {
+  if (typeof account !== 'string' || account.length !== 42) return null;
+  if (account.charCodeAt(0) !== 48 || account.charCodeAt(1) !== 120) return null;
+  let upper = false;
+  for (let i = 2; i < 42; i++) {
+    const c = account.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || (c >= 97 && c <= 102)) continue;
+    if (c >= 65 && c <= 70) upper = true;
+    else return null;
+  }
+  return (upper ? account.toLowerCase() : account) as Account;
 }
 
-function isSorted(list: { account: string }[]): boolean {
-  for (let i = 1; i < list.length; i++) if (list[i - 1]!.account > list[i]!.account) return false;
-  return true;
+/**
+ * Indices of `accounts` (lowercase, well formed) in ascending order, or null if they already are.
+ * Buckets on the first hex digits (about one account per bucket), then sorts inside each bucket:
+ * O(n) for a million accounts instead of a million-element comparison sort.
+ */
+function sortByAccount(accounts: Account[]): Uint32Array | null {
+  const n = accounts.length;
+  let sorted = true;
+  for (let i = 1; i < n && sorted; i++) sorted = accounts[i - 1]! <= accounts[i]!;
+  if (sorted) return null;
+  const bits = Math.min(20, Math.ceil(Math.log2(n + 1)));
+  const keys = new Uint32Array(n);
+  const starts = new Uint32Array((1 << bits) + 1);
+  for (let i = 0; i < n; i++) {
+    const a = accounts[i]!;
+    let key = 0;
+    for (let c = 2; c < 7; c++) {
+      const code = a.charCodeAt(c);
+      key = (key << 4) | (code <= 57 ? code - 48 : code - 87);
+    }
+    keys[i] = key >>> (20 - bits);
+    starts[keys[i]! + 1]!++;
+  }
+  for (let b = 1; b < starts.length; b++) starts[b]! += starts[b - 1]!;
+  const order = new Uint32Array(n);
+  const fill = starts.slice(0, -1);
+  for (let i = 0; i < n; i++) order[fill[keys[i]!]!++] = i;
+  const less = (x: number, y: number) => accounts[x]! < accounts[y]!;
+  for (let b = 0; b + 1 < starts.length; b++) {
+    const lo = starts[b]!;
+    const hi = starts[b + 1]!;
+    if (hi - lo < 2) continue;
+    if (hi - lo > 32) {
+      order.subarray(lo, hi).sort((x, y) => (less(x, y) ? -1 : less(y, x) ? 1 : 0));
+      continue;
+    }
+    for (let i = lo + 1; i < hi; i++) {
+      const v = order[i]!;
+      let j = i - 1;
+      for (; j >= lo && less(v, order[j]!); j--) order[j + 1] = order[j]!;
+      order[j + 1] = v;
+    }
+  }
+  return order;
+}
+
+function findDuplicate(accounts: Account[], order: Uint32Array | null): Account | undefined {
+  for (let r = 1; r < accounts.length; r++) {
+    const a = accounts[order ? order[r - 1]! : r - 1]!;
+    if (a === accounts[order ? order[r]! : r]) return a;
+  }
+  return undefined;
 }
 
 function badInput(message: string, details: Record<string, unknown>): DepinError<RewardErrorCode> {
