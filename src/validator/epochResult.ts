@@ -51,7 +51,10 @@ export function computeEpochResult(input: EpochResultInput): EpochResult {
   const validatorSet = new Map(input.validators.map((v) => [v.id.toLowerCase(), v]));
   const seen = new Set<string>();
   const used: VerifiedEvidence[] = [];
-  for (const e of input.evidence) {
+  // Deterministic: if a validator published two records for one slot, the lower hash counts for
+  // everyone, whatever order the records arrived in.
+  const ordered = [...input.evidence].sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
+  for (const e of ordered) {
     const v = e.validator.toLowerCase();
     const s = e.subject.toLowerCase();
     if (!validatorSet.has(v) || !nodeSet.has(s) || e.slot >= input.perEpoch) continue;
