@@ -38,6 +38,64 @@ export const messageTypes = {
     { name: 'reason', type: 'uint8' },
     { name: 'measurement', type: 'uint64' },
   ],
+  // Storage (docs/storage.md): orders signed by the client, receipts and answers signed by the node.
+  PutOrder: [
+    { name: 'client', type: 'address' },
+    { name: 'node', type: 'address' },
+    { name: 'pieceId', type: 'bytes32' },
+    { name: 'pieceRoot', type: 'bytes32' },
+    { name: 'size', type: 'uint64' },
+    { name: 'dealId', type: 'uint256' },
+    { name: 'expiry', type: 'uint64' },
+    { name: 'nonce', type: 'bytes32' },
+  ],
+  GetOrder: [
+    { name: 'client', type: 'address' },
+    { name: 'node', type: 'address' },
+    { name: 'pieceId', type: 'bytes32' },
+    { name: 'size', type: 'uint64' },
+    { name: 'expiry', type: 'uint64' },
+    { name: 'nonce', type: 'bytes32' },
+  ],
+  DeleteOrder: [
+    { name: 'client', type: 'address' },
+    { name: 'node', type: 'address' },
+    { name: 'pieceId', type: 'bytes32' },
+    { name: 'expiry', type: 'uint64' },
+    { name: 'nonce', type: 'bytes32' },
+  ],
+  PieceReceipt: [
+    { name: 'node', type: 'address' },
+    { name: 'pieceId', type: 'bytes32' },
+    { name: 'pieceRoot', type: 'bytes32' },
+    { name: 'size', type: 'uint64' },
+    { name: 'storedAt', type: 'uint64' },
+  ],
+  EgressReceipt: [
+    { name: 'client', type: 'address' },
+    { name: 'node', type: 'address' },
+    { name: 'pieceId', type: 'bytes32' },
+    { name: 'bytes', type: 'uint64' },
+    { name: 'epoch', type: 'uint256' },
+  ],
+  Audit: [
+    { name: 'validator', type: 'address' },
+    { name: 'node', type: 'address' },
+    { name: 'pieceId', type: 'bytes32' },
+    { name: 'chunk', type: 'uint32' },
+    { name: 'epoch', type: 'uint256' },
+    { name: 'nonce', type: 'bytes32' },
+    { name: 'expiry', type: 'uint64' },
+  ],
+  AuditResponse: [
+    { name: 'audit', type: 'bytes32' },
+    { name: 'node', type: 'address' },
+    { name: 'pieceId', type: 'bytes32' },
+    { name: 'chunk', type: 'uint32' },
+    { name: 'chunkHash', type: 'bytes32' },
+    { name: 'pieceRoot', type: 'bytes32' },
+    { name: 'answeredAt', type: 'uint64' },
+  ],
 } as const;
 
 export type MessageType = keyof typeof messageTypes;
@@ -62,11 +120,68 @@ export type EvidenceMessage = {
   measurement: bigint;
 };
 
-type MessageOf<T extends MessageType> = T extends 'Challenge'
-  ? ChallengeMessage
-  : T extends 'ChallengeResponse'
-    ? ChallengeResponseMessage
-    : EvidenceMessage;
+/** A client's order to store a piece; `size` is the exact byte length of the upload. */
+export type PutOrderMessage = {
+  client: Hex;
+  node: Hex;
+  pieceId: Hex;
+  pieceRoot: Hex;
+  size: bigint;
+  dealId: bigint;
+  expiry: bigint;
+  nonce: Hex;
+};
+/** A client's order to download a piece (`size` = the piece's size, what the client will pay egress for). */
+export type GetOrderMessage = {
+  client: Hex;
+  node: Hex;
+  pieceId: Hex;
+  size: bigint;
+  expiry: bigint;
+  nonce: Hex;
+};
+/** The storing client's order to delete a piece. */
+export type DeleteOrderMessage = { client: Hex; node: Hex; pieceId: Hex; expiry: bigint; nonce: Hex };
+/** The node's signed confirmation that it stored a piece whose bytes hash to `pieceRoot`. */
+export type PieceReceiptMessage = { node: Hex; pieceId: Hex; pieceRoot: Hex; size: bigint; storedAt: bigint };
+/** A client's receipt for bytes downloaded from a node in an epoch (egress payment). */
+export type EgressReceiptMessage = { client: Hex; node: Hex; pieceId: Hex; bytes: bigint; epoch: bigint };
+/** A validator's request for one 1 KiB chunk of a piece with its Merkle proof. */
+export type AuditMessage = {
+  validator: Hex;
+  node: Hex;
+  pieceId: Hex;
+  chunk: number;
+  epoch: bigint;
+  nonce: Hex;
+  expiry: bigint;
+};
+/** The node's signed answer to an audit: `chunkHash` = keccak256 of the (zero-padded) chunk it sent. */
+export type AuditResponseMessage = {
+  audit: Hex;
+  node: Hex;
+  pieceId: Hex;
+  chunk: number;
+  chunkHash: Hex;
+  pieceRoot: Hex;
+  answeredAt: bigint;
+};
+
+type Messages = {
+  Challenge: ChallengeMessage;
+  ChallengeResponse: ChallengeResponseMessage;
+  Evidence: EvidenceMessage;
+  PutOrder: PutOrderMessage;
+  GetOrder: GetOrderMessage;
+  DeleteOrder: DeleteOrderMessage;
+  PieceReceipt: PieceReceiptMessage;
+  EgressReceipt: EgressReceiptMessage;
+  Audit: AuditMessage;
+  AuditResponse: AuditResponseMessage;
+};
+
+/** The typed message of an EIP-712 type name. */
+export type MessageOf<T extends MessageType> = Messages[T];
 
 /** A signed message as it travels in JSON: bigints as decimal strings. */
 export type Envelope = {
@@ -116,10 +231,44 @@ const schemas = {
     reason: small.max(255),
     measurement: uint,
   }),
-} as const;
+  PutOrder: z.object({
+    client: addr,
+    node: addr,
+    pieceId: hex32,
+    pieceRoot: hex32,
+    size: uint,
+    dealId: uint,
+    expiry: uint,
+    nonce: hex32,
+  }),
+  GetOrder: z.object({ client: addr, node: addr, pieceId: hex32, size: uint, expiry: uint, nonce: hex32 }),
+  DeleteOrder: z.object({ client: addr, node: addr, pieceId: hex32, expiry: uint, nonce: hex32 }),
+  PieceReceipt: z.object({ node: addr, pieceId: hex32, pieceRoot: hex32, size: uint, storedAt: uint }),
+  EgressReceipt: z.object({ client: addr, node: addr, pieceId: hex32, bytes: uint, epoch: uint }),
+  Audit: z.object({
+    validator: addr,
+    node: addr,
+    pieceId: hex32,
+    chunk: small,
+    epoch: uint,
+    nonce: hex32,
+    expiry: uint,
+  }),
+  AuditResponse: z.object({
+    audit: hex32,
+    node: addr,
+    pieceId: hex32,
+    chunk: small,
+    chunkHash: hex32,
+    pieceRoot: hex32,
+    answeredAt: uint,
+  }),
+} as const satisfies Record<MessageType, z.ZodType>;
+
+const messageTypeNames = Object.keys(messageTypes) as [MessageType, ...MessageType[]];
 
 const envelopeSchema = z.object({
-  type: z.enum(['Challenge', 'ChallengeResponse', 'Evidence']),
+  type: z.enum(messageTypeNames),
   chainId: z.number().int().positive(),
   message: z.record(z.string(), z.unknown()),
   signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'expected a 65-byte signature'),
