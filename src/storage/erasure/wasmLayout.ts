@@ -3,6 +3,8 @@
  * the first 64 KiB hold constant tables, the heap that JavaScript manages starts above them.
  */
 export const LAYOUT = {
+  /** 16 bytes of 0x0f: the nibble mask, loaded by the kernels. */
+  nibbleMask: 1008,
   /** 256 × 32 bytes: nibble product tables of the Leopard field, by logarithm. */
   leoTables: 1024,
   /** 32 zero bytes: a butterfly whose factor is log 255 multiplies by zero. */

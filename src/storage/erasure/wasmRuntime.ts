@@ -113,6 +113,7 @@ function writeLeopardTables(bytes: Uint8Array): void {
       bytes[at + 16 + x] = leoMulLog(x << 4, log);
     }
   }
+  bytes.fill(0x0f, LAYOUT.nibbleMask, LAYOUT.nibbleMask + 16);
   bytes.fill(0, LAYOUT.zeroTable, LAYOUT.zeroTable + 32);
   bytes.set(LEO_FFT_SKEW, LAYOUT.leoSkew);
 }

@@ -6,10 +6,13 @@
 // lists (u32 arrays of shard addresses) and calls these functions; nothing here allocates.
 //
 // Memory map, fixed with src/storage/erasure/wasmLayout.ts:
+//   NIBBLE_MASK 16 bytes of 0x0f, loaded rather than a v128.const: V8 rematerializes
+//               constants under register pressure with several instructions, a load folds
 //   LEO_TABLES  256 × 32 bytes: Leopard products by log (log 255 multiplies by one)
 //   ZERO_TABLE  32 zero bytes: a butterfly factor of log 255 multiplies by zero
 //   LEO_SKEW    256 bytes: FFT skew logs
 
+const NIBBLE_MASK: usize = 1008;
 const LEO_TABLES: usize = 1024;
 const ZERO_TABLE: usize = LEO_TABLES + 256 * 32;
 const LEO_SKEW: usize = ZERO_TABLE + 32;
@@ -19,7 +22,7 @@ const LEO_SKEW: usize = ZERO_TABLE + 32;
 
 @inline
 function mulv(t: usize, v: v128): v128 {
-  const mask = i8x16.splat(0x0f);
+  const mask = v128.load(NIBBLE_MASK);
   const lo = v128.and(v, mask);
   const hi = v128.and(i16x8.shr_u(v, 4), mask);
   return v128.xor(v128.relaxed_swizzle(v128.load(t), lo), v128.relaxed_swizzle(v128.load(t, 16), hi));
@@ -52,7 +55,7 @@ function rows4(inputs: usize, k: i32, out: usize, tables: usize, start: usize, e
   const o1 = load<usize>(out, 4);
   const o2 = load<usize>(out, 8);
   const o3 = load<usize>(out, 12);
-  const mask = i8x16.splat(0x0f);
+  const mask = v128.load(NIBBLE_MASK);
   for (let off = start; off < end; off += 16) {
     let a0 = i8x16.splat(0);
     let a1 = a0;
@@ -83,7 +86,7 @@ function rows4(inputs: usize, k: i32, out: usize, tables: usize, start: usize, e
 function rows2(inputs: usize, k: i32, out: usize, tables: usize, start: usize, end: usize): void {
   const o0 = load<usize>(out);
   const o1 = load<usize>(out, 4);
-  const mask = i8x16.splat(0x0f);
+  const mask = v128.load(NIBBLE_MASK);
   for (let off = start; off < end; off += 32) {
     let a0 = i8x16.splat(0);
     let a1 = a0;
@@ -170,7 +173,7 @@ export function cauchyApply(inputs: usize, k: i32, out: usize, rows: i32, tables
 }
 
 // ---------------------------------------------------------------------------------------------
-// Leopard butterflies over rows of a work area (`len` is a multiple of 16)
+// Leopard butterflies over rows of a work area (`len` is a multiple of 32)
 
 function xorRow(x: usize, y: usize, len: usize): void {
   for (let off: usize = 0; off < len; off += 16) v128.store(x + off, v128.xor(v128.load(x + off), v128.load(y + off)));
@@ -185,7 +188,7 @@ function ifft2(x: usize, y: usize, len: usize, log: i32): void {
   const t = leoTable(log);
   const tl = v128.load(t);
   const th = v128.load(t, 16);
-  const mask = i8x16.splat(0x0f);
+  const mask = v128.load(NIBBLE_MASK);
   for (let off: usize = 0; off < len; off += 16) {
     let xv = v128.load(x + off);
     const yv = v128.xor(v128.load(y + off), xv);
@@ -206,7 +209,7 @@ function fft2(x: usize, y: usize, len: usize, log: i32): void {
   const t = leoTable(log);
   const tl = v128.load(t);
   const th = v128.load(t, 16);
-  const mask = i8x16.splat(0x0f);
+  const mask = v128.load(NIBBLE_MASK);
   for (let off: usize = 0; off < len; off += 16) {
     const yv = v128.load(y + off);
     const lo = v128.and(yv, mask);
@@ -219,7 +222,7 @@ function fft2(x: usize, y: usize, len: usize, log: i32): void {
 
 @inline
 function mt(tl: v128, th: v128, v: v128): v128 {
-  const mask = i8x16.splat(0x0f);
+  const mask = v128.load(NIBBLE_MASK);
   return v128.xor(v128.relaxed_swizzle(tl, v128.and(v, mask)), v128.relaxed_swizzle(th, v128.and(i16x8.shr_u(v, 4), mask)));
 }
 
@@ -237,7 +240,7 @@ function ifft4(p: usize, d: usize, len: usize, log01: i32, log23: i32, log02: i3
   const p1 = p + d;
   const p2 = p1 + d;
   const p3 = p2 + d;
-  for (let off: usize = 0; off < len; off += 16) {
+  for (let off: usize = 0; off < len; off += 32) {
     let w0 = v128.load(p + off);
     let w1 = v128.load(p1 + off);
     let w2 = v128.load(p2 + off);
@@ -254,6 +257,23 @@ function ifft4(p: usize, d: usize, len: usize, log01: i32, log23: i32, log02: i3
     v128.store(p1 + off, w1);
     v128.store(p2 + off, w2);
     v128.store(p3 + off, w3);
+  
+    let w0b = v128.load(p + off, 16);
+    let w1b = v128.load(p1 + off, 16);
+    let w2b = v128.load(p2 + off, 16);
+    let w3b = v128.load(p3 + off, 16);
+    w1b = v128.xor(w1b, w0b);
+    w0b = v128.xor(w0b, mt(l01, h01, w1b));
+    w3b = v128.xor(w3b, w2b);
+    w2b = v128.xor(w2b, mt(l23, h23, w3b));
+    w2b = v128.xor(w2b, w0b);
+    w3b = v128.xor(w3b, w1b);
+    w0b = v128.xor(w0b, mt(l02, h02, w2b));
+    w1b = v128.xor(w1b, mt(l02, h02, w3b));
+    v128.store(p + off, w0b, 16);
+    v128.store(p1 + off, w1b, 16);
+    v128.store(p2 + off, w2b, 16);
+    v128.store(p3 + off, w3b, 16);
   }
 }
 
@@ -271,7 +291,7 @@ function fft4(p: usize, d: usize, len: usize, log01: i32, log23: i32, log02: i32
   const p1 = p + d;
   const p2 = p1 + d;
   const p3 = p2 + d;
-  for (let off: usize = 0; off < len; off += 16) {
+  for (let off: usize = 0; off < len; off += 32) {
     let w0 = v128.load(p + off);
     let w1 = v128.load(p1 + off);
     let w2 = v128.load(p2 + off);
@@ -288,6 +308,23 @@ function fft4(p: usize, d: usize, len: usize, log01: i32, log23: i32, log02: i32
     v128.store(p1 + off, w1);
     v128.store(p2 + off, w2);
     v128.store(p3 + off, w3);
+  
+    let w0b = v128.load(p + off, 16);
+    let w1b = v128.load(p1 + off, 16);
+    let w2b = v128.load(p2 + off, 16);
+    let w3b = v128.load(p3 + off, 16);
+    w0b = v128.xor(w0b, mt(l02, h02, w2b));
+    w2b = v128.xor(w2b, w0b);
+    w1b = v128.xor(w1b, mt(l02, h02, w3b));
+    w3b = v128.xor(w3b, w1b);
+    w0b = v128.xor(w0b, mt(l01, h01, w1b));
+    w1b = v128.xor(w1b, w0b);
+    w2b = v128.xor(w2b, mt(l23, h23, w3b));
+    w3b = v128.xor(w3b, w2b);
+    v128.store(p + off, w0b, 16);
+    v128.store(p1 + off, w1b, 16);
+    v128.store(p2 + off, w2b, 16);
+    v128.store(p3 + off, w3b, 16);
   }
 }
 
@@ -300,7 +337,7 @@ function fft4First(p: usize, d: usize, len: usize, log23: i32): void {
   const p1 = p + d;
   const p2 = p1 + d;
   const p3 = p2 + d;
-  for (let off: usize = 0; off < len; off += 16) {
+  for (let off: usize = 0; off < len; off += 32) {
     const w0 = v128.load(p + off);
     let w1 = v128.load(p1 + off);
     let w2 = v128.xor(v128.load(p2 + off), w0);
@@ -311,6 +348,17 @@ function fft4First(p: usize, d: usize, len: usize, log23: i32): void {
     v128.store(p1 + off, w1);
     v128.store(p2 + off, w2);
     v128.store(p3 + off, w3);
+  
+    const w0b = v128.load(p + off, 16);
+    let w1b = v128.load(p1 + off, 16);
+    let w2b = v128.xor(v128.load(p2 + off, 16), w0b);
+    let w3b = v128.xor(v128.load(p3 + off, 16), w1b);
+    w1b = v128.xor(w1b, w0b);
+    w2b = v128.xor(w2b, mt(l23, h23, w3b));
+    w3b = v128.xor(w3b, w2b);
+    v128.store(p1 + off, w1b, 16);
+    v128.store(p2 + off, w2b, 16);
+    v128.store(p3 + off, w3b, 16);
   }
 }
 
@@ -322,7 +370,7 @@ function ifft4First(p: usize, d: usize, len: usize, log23: i32): void {
   const p1 = p + d;
   const p2 = p1 + d;
   const p3 = p2 + d;
-  for (let off: usize = 0; off < len; off += 16) {
+  for (let off: usize = 0; off < len; off += 32) {
     const w0 = v128.load(p + off);
     const w1 = v128.xor(v128.load(p1 + off), w0);
     let w2 = v128.load(p2 + off);
@@ -331,6 +379,15 @@ function ifft4First(p: usize, d: usize, len: usize, log23: i32): void {
     v128.store(p1 + off, w1);
     v128.store(p2 + off, v128.xor(w2, w0));
     v128.store(p3 + off, v128.xor(w3, w1));
+  
+    const w0b = v128.load(p + off, 16);
+    const w1b = v128.xor(v128.load(p1 + off, 16), w0b);
+    let w2b = v128.load(p2 + off, 16);
+    let w3b = v128.xor(v128.load(p3 + off, 16), w2b);
+    w2b = v128.xor(w2b, mt(l23, h23, w3b));
+    v128.store(p1 + off, w1b, 16);
+    v128.store(p2 + off, v128.xor(w2b, w0b), 16);
+    v128.store(p3 + off, v128.xor(w3b, w1b), 16);
   }
 }
 
@@ -349,7 +406,7 @@ function ifftFftMiddle(p: usize, d: usize, len: usize, log01: i32, log02: i32, l
   const p1 = p + d;
   const p2 = p1 + d;
   const p3 = p2 + d;
-  for (let off: usize = 0; off < len; off += 16) {
+  for (let off: usize = 0; off < len; off += 32) {
     let w0 = v128.load(p + off);
     let w1 = v128.xor(v128.load(p1 + off), w0);
     w0 = v128.xor(w0, mt(l01, h01, w1));
@@ -368,6 +425,25 @@ function ifftFftMiddle(p: usize, d: usize, len: usize, log01: i32, log02: i32, l
     v128.store(p1 + off, w1);
     v128.store(p2 + off, w2);
     v128.store(p3 + off, w3);
+  
+    let w0b = v128.load(p + off, 16);
+    let w1b = v128.xor(v128.load(p1 + off, 16), w0b);
+    w0b = v128.xor(w0b, mt(l01, h01, w1b));
+    // IFFT layer 2 with zero rows 2, 3: (w2b, w3b) = (w0b, w1b), then w0b, w1b scaled.
+    let w2b = w0b;
+    let w3b = w1b;
+    w0b = v128.xor(w0b, mt(l02, h02, w2b));
+    w1b = v128.xor(w1b, mt(l02, h02, w3b));
+    // FFT first level, both leading factors zero.
+    w2b = v128.xor(w2b, w0b);
+    w3b = v128.xor(w3b, w1b);
+    w1b = v128.xor(w1b, w0b);
+    w2b = v128.xor(w2b, mt(l23, h23, w3b));
+    w3b = v128.xor(w3b, w2b);
+    v128.store(p + off, w0b, 16);
+    v128.store(p1 + off, w1b, 16);
+    v128.store(p2 + off, w2b, 16);
+    v128.store(p3 + off, w3b, 16);
   }
 }
 
@@ -430,7 +506,7 @@ function mulRowIn(dst: usize, src: usize, w: usize, pad: usize, log: i32): void 
   const vecEnd = w & ~(<usize>15);
   for (let off: usize = 0; off < vecEnd; off += 16) v128.store(dst + off, mt(tl, th, v128.load(src + off)));
   for (let off = vecEnd; off < w; off++) store<u8>(dst + off, <u8>muls(t, <u32>load<u8>(src + off)));
-  if (vecEnd < w) for (let off = w; off < pad; off++) store<u8>(dst + off, 0);
+  for (let off = w; off < pad; off++) store<u8>(dst + off, 0);
 }
 
 // dst[0..w) = src[0..w) · exp(log)
@@ -458,10 +534,8 @@ function zeroRow(dst: usize, len: usize): void {
 function copyIn(dst: usize, src: usize, w: usize, pad: usize): void {
   const vecEnd = w & ~(<usize>15);
   for (let off: usize = 0; off < vecEnd; off += 16) v128.store(dst + off, v128.load(src + off));
-  if (vecEnd < w) {
-    v128.store(dst + vecEnd, i8x16.splat(0));
-    for (let off = vecEnd; off < w; off++) store<u8>(dst + off, load<u8>(src + off));
-  }
+  for (let off = vecEnd; off < w; off++) store<u8>(dst + off, load<u8>(src + off));
+  for (let off = w; off < pad; off++) store<u8>(dst + off, 0);
 }
 
 /**
@@ -479,7 +553,7 @@ export function leoEncode(data: usize, k: i32, parity: usize, parityCount: i32, 
   const zeroEnd = fused ? m >> 1 : m;
   for (let c0: usize = 0; c0 < len; c0 += chunk) {
     const w = min(chunk, len - c0);
-    const pad = (w + 15) & ~(<usize>15);
+    const pad = (w + 31) & ~(<usize>31);
     for (let first = 0; first < k; first += m) {
       const rows = min(m, k - first);
       const dst = first == 0 ? acc : tmp;
@@ -511,7 +585,7 @@ export function leoDecode(shards: usize, k: i32, parityCount: i32, m: i32, size:
   const n = k + parityCount;
   for (let c0: usize = 0; c0 < len; c0 += chunk) {
     const w = min(chunk, len - c0);
-    const pad = (w + 15) & ~(<usize>15);
+    const pad = (w + 31) & ~(<usize>31);
     for (let p = 0; p < size; p++) {
       const row = work + <usize>p * chunk;
       const index = p < m ? (p < parityCount ? k + p : -1) : p - m < k ? p - m : -1;
