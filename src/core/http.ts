@@ -1,10 +1,13 @@
 /**
  * A small JSON-over-HTTP server for the daemons: routes with `:params`, a body size limit, JSON
  * parsing at the boundary, and every failure answered as `{"error":{"code","message"}}` with a 4xx
- * or 5xx status — bad input never takes the daemon down.
+ * or 5xx status — bad input never takes the daemon down. Raw routes (`raw: true`) get the body as a
+ * byte stream instead (binary uploads), and any handler may answer bytes or a stream.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { DepinError } from './errors.ts';
 import type { Logger } from './log.ts';
 
@@ -13,14 +16,30 @@ export type RouteContext = {
   query: URLSearchParams;
   body: unknown;
   req: IncomingMessage;
+  /**
+   * Raw routes only (else empty): the request body as it arrives. Iterating past the route's
+   * `maxBody` throws 413 `BODY_TOO_LARGE`; nothing is read until the handler iterates.
+   */
+  raw: AsyncIterable<Buffer>;
 };
 
-export type RouteResult = { status?: number; body: unknown; contentType?: string } | undefined;
+/**
+ * A handler's answer. `body` is sent as JSON, unless it is a string with `contentType`, a
+ * `Uint8Array` or a `Readable` (sent as bytes, `application/octet-stream` unless `contentType` says
+ * otherwise; a stream that fails midway cuts the connection, so the client sees a short body).
+ */
+export type RouteResult =
+  | { status?: number; body: unknown; contentType?: string; headers?: Record<string, string> }
+  | undefined;
 
 export type Route = {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   handler: (ctx: RouteContext) => Promise<RouteResult> | RouteResult;
+  /** Hand the body to the handler unparsed, as `ctx.raw`, instead of parsing JSON. */
+  raw?: boolean;
+  /** Largest request body for this route, bytes (default: the server's `maxBody`). */
+  maxBody?: number;
 };
 
 export type JsonServerOptions = {
@@ -62,6 +81,7 @@ export async function startJsonServer(options: JsonServerOptions): Promise<JsonS
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     let routeName = 'unknown';
+    let raw = false;
     try {
       const candidates = options.routes.filter((r) => match(r, url.pathname));
       if (candidates.length === 0)
@@ -72,22 +92,44 @@ export async function startJsonServer(options: JsonServerOptions): Promise<JsonS
           status: 405,
         });
       routeName = `${route.method} ${route.path}`;
-      const body = req.method === 'POST' || req.method === 'PUT' ? await readJson(req, maxBody) : undefined;
+      raw = route.raw === true;
+      const limit = route.maxBody ?? maxBody;
+      const body =
+        !route.raw && (req.method === 'POST' || req.method === 'PUT')
+          ? await readJson(req, limit)
+          : undefined;
       const result = await route.handler({
         params: match(route, url.pathname)!,
         query: url.searchParams,
         body,
         req,
+        raw: route.raw ? readRaw(req, limit) : emptyBody(),
       });
       const status = result?.status ?? 200;
-      if (result?.contentType) {
-        res.writeHead(status, { 'content-type': result.contentType });
-        res.end(result.body as string);
+      const out = result?.body;
+      if (out instanceof Readable || out instanceof Uint8Array) {
+        res.writeHead(status, {
+          'content-type': result?.contentType ?? 'application/octet-stream',
+          ...(out instanceof Uint8Array ? { 'content-length': String(out.byteLength) } : {}),
+          ...result?.headers,
+        });
+        if (out instanceof Uint8Array) res.end(out);
+        else await pipeline(out, res);
+      } else if (result?.contentType) {
+        res.writeHead(status, { 'content-type': result.contentType, ...result.headers });
+        res.end(out as string);
       } else {
-        send(res, status, result?.body ?? null);
+        send(res, status, out ?? null, result?.headers);
       }
       options.onRequest?.(routeName, status);
     } catch (e) {
+      if (res.headersSent) {
+        // A streamed answer failed midway: the status is gone, so cut the connection (short body).
+        options.log.warn({ err: e, route: routeName }, 'response stream failed');
+        res.destroy();
+        options.onRequest?.(routeName, 500);
+        return;
+      }
       const err =
         e instanceof DepinError
           ? e
@@ -96,7 +138,9 @@ export async function startJsonServer(options: JsonServerOptions): Promise<JsonS
       else options.log.debug({ code: err.code, route: routeName }, 'request refused');
       send(res, err.status, err.toJSON());
       options.onRequest?.(routeName, err.status);
-      if (err.code === 'BODY_TOO_LARGE') req.destroy();
+      // A refused upload may still be arriving: don't read (possibly megabytes) of it just to keep the
+      // connection alive.
+      if (err.code === 'BODY_TOO_LARGE' || (raw && !req.readableEnded)) lingeringClose(req, res);
     }
   }
 
@@ -120,24 +164,53 @@ export async function startJsonServer(options: JsonServerOptions): Promise<JsonS
   };
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
   const text = JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
-  res.writeHead(status, { 'content-type': 'application/json' });
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(text);
 }
 
-async function readJson(req: IncomingMessage, maxBody: number): Promise<unknown> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > maxBody) {
-    throw new DepinError('BODY_TOO_LARGE', `The body is over ${maxBody} bytes.`, { status: 413 });
+/**
+ * After refusing an oversized body: let the answer reach the client before closing. Closing at once
+ * while the client is still sending makes its kernel reset the connection, which can discard the
+ * 413 it has not read yet; so discard what keeps arriving for a moment, then close (as web servers'
+ * "lingering close" does).
+ */
+function lingeringClose(req: IncomingMessage, res: ServerResponse): void {
+  const socket = req.socket;
+  const close = () => socket.destroy();
+  res.once('finish', () => {
+    if (req.readableEnded) return close();
+    req.once('end', close);
+    req.resume();
+    setTimeout(close, LINGER_MS).unref();
+  });
+}
+const LINGER_MS = 1000;
+
+function tooLarge(maxBody: number): DepinError {
+  return new DepinError('BODY_TOO_LARGE', `The body is over ${maxBody} bytes.`, { status: 413 });
+}
+
+async function* readRaw(req: IncomingMessage, maxBody: number): AsyncGenerator<Buffer> {
+  if (Number(req.headers['content-length'] ?? 0) > maxBody) throw tooLarge(maxBody);
+  let size = 0;
+  // Leaving the loop early must not destroy the request: the error answer still needs the socket.
+  for await (const chunk of req.iterator({ destroyOnReturn: false })) {
+    size += (chunk as Buffer).length;
+    if (size > maxBody) throw tooLarge(maxBody);
+    yield chunk as Buffer;
   }
+}
+
+async function* emptyBody(): AsyncGenerator<Buffer> {}
+
+async function readJson(req: IncomingMessage, maxBody: number): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBody)
-      throw new DepinError('BODY_TOO_LARGE', `The body is over ${maxBody} bytes.`, { status: 413 });
-    chunks.push(chunk as Buffer);
+  for await (const chunk of readRaw(req, maxBody)) {
+    size += chunk.length;
+    chunks.push(chunk);
   }
   if (size === 0) throw new DepinError('BAD_JSON', 'The body is empty: send a JSON object.');
   try {
