@@ -28,8 +28,8 @@ export type ThreadScratch = { pointers: number; work: number; workBytes: number 
 /** Bytes of pointer list a job needs (two lists of up to 256 u32). */
 export const POINTER_BYTES = 2 * 256 * 4;
 
-/** Leopard's work area holds about this many bytes so the butterflies run in L1/L2. */
-const LEO_WORK_TARGET = Number(process.env.LEO_WORK ?? 64 * 1024);
+/** Leopard's work area holds about this many bytes: it stays in L2, and long column runs keep the shard streams prefetched. */
+const LEO_WORK_TARGET = 512 * 1024;
 
 /**
  * Column chunk of the Leopard kernels for `rows` work rows: a multiple of 64 between 64 and 16 KiB.

@@ -447,15 +447,133 @@ function ifftFftMiddle(p: usize, d: usize, len: usize, log01: i32, log02: i32, l
   }
 }
 
+// ifft4 reading its four rows from elsewhere (the data shards), writing the work rows.
+function ifft4In(s0: usize, s1: usize, s2: usize, s3: usize, p: usize, d: usize, len: usize, log01: i32, log23: i32, log02: i32): void {
+  const t01 = butterflyTable(log01);
+  const t23 = butterflyTable(log23);
+  const t02 = butterflyTable(log02);
+  const l01 = v128.load(t01);
+  const h01 = v128.load(t01, 16);
+  const l23 = v128.load(t23);
+  const h23 = v128.load(t23, 16);
+  const l02 = v128.load(t02);
+  const h02 = v128.load(t02, 16);
+  const p1 = p + d;
+  const p2 = p1 + d;
+  const p3 = p2 + d;
+  for (let off: usize = 0; off < len; off += 32) {
+    let w0 = v128.load(s0 + off);
+    let w1 = v128.load(s1 + off);
+    let w2 = v128.load(s2 + off);
+    let w3 = v128.load(s3 + off);
+    w1 = v128.xor(w1, w0);
+    w0 = v128.xor(w0, mt(l01, h01, w1));
+    w3 = v128.xor(w3, w2);
+    w2 = v128.xor(w2, mt(l23, h23, w3));
+    w2 = v128.xor(w2, w0);
+    w3 = v128.xor(w3, w1);
+    w0 = v128.xor(w0, mt(l02, h02, w2));
+    w1 = v128.xor(w1, mt(l02, h02, w3));
+    v128.store(p + off, w0);
+    v128.store(p1 + off, w1);
+    v128.store(p2 + off, w2);
+    v128.store(p3 + off, w3);
+  
+    let w0b = v128.load(s0 + off, 16);
+    let w1b = v128.load(s1 + off, 16);
+    let w2b = v128.load(s2 + off, 16);
+    let w3b = v128.load(s3 + off, 16);
+    w1b = v128.xor(w1b, w0b);
+    w0b = v128.xor(w0b, mt(l01, h01, w1b));
+    w3b = v128.xor(w3b, w2b);
+    w2b = v128.xor(w2b, mt(l23, h23, w3b));
+    w2b = v128.xor(w2b, w0b);
+    w3b = v128.xor(w3b, w1b);
+    w0b = v128.xor(w0b, mt(l02, h02, w2b));
+    w1b = v128.xor(w1b, mt(l02, h02, w3b));
+    v128.store(p + off, w0b, 16);
+    v128.store(p1 + off, w1b, 16);
+    v128.store(p2 + off, w2b, 16);
+    v128.store(p3 + off, w3b, 16);
+  }
+}
+
+// fft4 writing its four rows elsewhere (the parity shards).
+function fft4Out(p: usize, d: usize, o0: usize, o1: usize, o2: usize, o3: usize, len: usize, log01: i32, log23: i32, log02: i32): void {
+  const t01 = butterflyTable(log01);
+  const t23 = butterflyTable(log23);
+  const t02 = butterflyTable(log02);
+  const l01 = v128.load(t01);
+  const h01 = v128.load(t01, 16);
+  const l23 = v128.load(t23);
+  const h23 = v128.load(t23, 16);
+  const l02 = v128.load(t02);
+  const h02 = v128.load(t02, 16);
+  const p1 = p + d;
+  const p2 = p1 + d;
+  const p3 = p2 + d;
+  for (let off: usize = 0; off < len; off += 32) {
+    let w0 = v128.load(p + off);
+    let w1 = v128.load(p1 + off);
+    let w2 = v128.load(p2 + off);
+    let w3 = v128.load(p3 + off);
+    w0 = v128.xor(w0, mt(l02, h02, w2));
+    w2 = v128.xor(w2, w0);
+    w1 = v128.xor(w1, mt(l02, h02, w3));
+    w3 = v128.xor(w3, w1);
+    w0 = v128.xor(w0, mt(l01, h01, w1));
+    w1 = v128.xor(w1, w0);
+    w2 = v128.xor(w2, mt(l23, h23, w3));
+    w3 = v128.xor(w3, w2);
+    v128.store(o0 + off, w0);
+    v128.store(o1 + off, w1);
+    v128.store(o2 + off, w2);
+    v128.store(o3 + off, w3);
+  
+    let w0b = v128.load(p + off, 16);
+    let w1b = v128.load(p1 + off, 16);
+    let w2b = v128.load(p2 + off, 16);
+    let w3b = v128.load(p3 + off, 16);
+    w0b = v128.xor(w0b, mt(l02, h02, w2b));
+    w2b = v128.xor(w2b, w0b);
+    w1b = v128.xor(w1b, mt(l02, h02, w3b));
+    w3b = v128.xor(w3b, w1b);
+    w0b = v128.xor(w0b, mt(l01, h01, w1b));
+    w1b = v128.xor(w1b, w0b);
+    w2b = v128.xor(w2b, mt(l23, h23, w3b));
+    w3b = v128.xor(w3b, w2b);
+    v128.store(o0 + off, w0b, 16);
+    v128.store(o1 + off, w1b, 16);
+    v128.store(o2 + off, w2b, 16);
+    v128.store(o3 + off, w3b, 16);
+  }
+}
+
+// fft2 writing its two rows elsewhere (the parity shards).
+function fft2Out(x: usize, y: usize, ox: usize, oy: usize, len: usize, log: i32): void {
+  const t = butterflyTable(log);
+  const tl = v128.load(t);
+  const th = v128.load(t, 16);
+  const mask = v128.load(NIBBLE_MASK);
+  for (let off: usize = 0; off < len; off += 16) {
+    const yv = v128.load(y + off);
+    const lo = v128.and(yv, mask);
+    const hi = v128.and(i16x8.shr_u(yv, 4), mask);
+    const xv = v128.xor(v128.load(x + off), v128.xor(v128.relaxed_swizzle(tl, lo), v128.relaxed_swizzle(th, hi)));
+    v128.store(ox + off, xv);
+    v128.store(oy + off, v128.xor(yv, xv));
+  }
+}
+
 @inline
 function skew(i: i32): i32 {
   return <i32>load<u8>(LEO_SKEW + <usize>i);
 }
 
 // Inverse FFT of `size` rows (stride bytes apart) at points offset.., rows ≥ trunc being zero.
-// Stops before the level of distance `stopDist` (0 = run every level).
-function ifft(work: usize, stride: usize, size: i32, offset: i32, trunc: i32, len: usize, stopDist: i32): void {
-  let dist = 1;
+// Runs the levels from distance `startDist` (1 for all) up to, not including, `stopDist` (0 for all).
+function ifft(work: usize, stride: usize, size: i32, offset: i32, trunc: i32, len: usize, startDist: i32, stopDist: i32): void {
+  let dist = startDist;
   for (; dist * 4 <= size && dist != stopDist; dist *= 4) {
     for (let r = 0; r < trunc; r += dist * 4) {
       const iend = r + dist;
@@ -476,11 +594,11 @@ function ifft(work: usize, stride: usize, size: i32, offset: i32, trunc: i32, le
 }
 
 // Forward FFT of `size` rows at points 0..size-1; rows ≥ trunc of the output are not needed.
-// Starts at the level spanning `startSpan` rows (size for all levels).
-function fft(work: usize, stride: usize, size: i32, trunc: i32, len: usize, startSpan: i32): void {
+// Runs the levels spanning `startSpan` rows (size for all) down to, not including, `stopSpan` (0).
+function fft(work: usize, stride: usize, size: i32, trunc: i32, len: usize, startSpan: i32, stopSpan: i32): void {
   let dist4 = startSpan;
   let dist = startSpan >> 2;
-  for (; dist != 0; dist4 = dist, dist >>= 2) {
+  for (; dist != 0 && dist4 != stopSpan; dist4 = dist, dist >>= 2) {
     for (let r = 0; r < trunc; r += dist4) {
       const iend = r + dist;
       const log01 = skew(iend - 1);
@@ -493,7 +611,7 @@ function fft(work: usize, stride: usize, size: i32, trunc: i32, len: usize, star
       }
     }
   }
-  if (dist4 == 2) {
+  if (dist4 == 2 && stopSpan != 2) {
     for (let r = 0; r < trunc; r += 2) fft2(work + <usize>r * stride, work + <usize>(r + 1) * stride, len, skew(r));
   }
 }
@@ -547,31 +665,62 @@ function copyIn(dst: usize, src: usize, w: usize, pad: usize): void {
 export function leoEncode(data: usize, k: i32, parity: usize, parityCount: i32, m: i32, len: usize, work: usize, chunk: usize): void {
   const acc = work;
   const tmp = work + <usize>m * chunk;
-  // m = 4^j with all data in the lower half: the last IFFT level and first FFT level fuse.
   const quarter = m >> 2;
-  const fused = m >= 4 && (m & 0x55555555) != 0 && k <= m >> 1;
+  // m = 4^j with all data in the lower half: the last IFFT level and first FFT level fuse.
+  const powerOf4 = (m & 0x55555555) != 0;
+  const fused = m >= 4 && powerOf4 && k <= m >> 1;
   const zeroEnd = fused ? m >> 1 : m;
+  // The last FFT level: 4 rows at distance 1 (m = 4^j) or pairs (m = 2·4^j).
+  const lastSpan = powerOf4 ? 4 : 2;
   for (let c0: usize = 0; c0 < len; c0 += chunk) {
     const w = min(chunk, len - c0);
     const pad = (w + 31) & ~(<usize>31);
+    // Whole chunks read the data and write the parity in place; a ragged last chunk is copied.
+    const direct = w == pad && m >= 4;
     for (let first = 0; first < k; first += m) {
       const rows = min(m, k - first);
       const dst = first == 0 ? acc : tmp;
-      for (let i = 0; i < rows; i++) copyIn(dst + <usize>i * chunk, load<usize>(data + (<usize>(first + i) << 2)) + c0, w, pad);
+      const offset = m + first;
       for (let i = rows; i < zeroEnd; i++) zeroRow(dst + <usize>i * chunk, pad);
-      ifft(dst, chunk, m, m + first, rows, pad, fused ? quarter : 0);
+      if (direct) {
+        for (let r = 0; r < rows; r += 4) {
+          const s0 = load<usize>(data + (<usize>(first + r) << 2)) + c0;
+          const s1 = r + 1 < rows ? load<usize>(data + (<usize>(first + r + 1) << 2)) + c0 : dst + <usize>(r + 1) * chunk;
+          const s2 = r + 2 < rows ? load<usize>(data + (<usize>(first + r + 2) << 2)) + c0 : dst + <usize>(r + 2) * chunk;
+          const s3 = r + 3 < rows ? load<usize>(data + (<usize>(first + r + 3) << 2)) + c0 : dst + <usize>(r + 3) * chunk;
+          ifft4In(s0, s1, s2, s3, dst + <usize>r * chunk, chunk, pad, skew(offset + r), skew(offset + r + 2), skew(offset + r + 1));
+        }
+      } else {
+        for (let i = 0; i < rows; i++) copyIn(dst + <usize>i * chunk, load<usize>(data + (<usize>(first + i) << 2)) + c0, w, pad);
+      }
+      ifft(dst, chunk, m, offset, rows, pad, direct ? 4 : 1, fused ? quarter : 0);
       if (first != 0) for (let i = 0; i < m; i++) xorRow(acc + <usize>i * chunk, tmp + <usize>i * chunk, pad);
     }
+    let span = m;
     if (fused) {
       const log01 = skew(m + quarter - 1);
       const log02 = skew(m + quarter * 2 - 1);
       const log23 = skew(quarter * 3 - 1);
       for (let i = 0; i < quarter; i++) ifftFftMiddle(acc + <usize>i * chunk, <usize>quarter * chunk, pad, log01, log02, log23);
-      fft(acc, chunk, m, parityCount, pad, quarter);
-    } else {
-      fft(acc, chunk, m, parityCount, pad, m);
+      span = quarter;
     }
-    for (let i = 0; i < parityCount; i++) copyRow(load<usize>(parity + (<usize>i << 2)) + c0, acc + <usize>i * chunk, w);
+    if (!direct) {
+      fft(acc, chunk, m, parityCount, pad, span, 0);
+      for (let i = 0; i < parityCount; i++) copyRow(load<usize>(parity + (<usize>i << 2)) + c0, acc + <usize>i * chunk, w);
+      continue;
+    }
+    fft(acc, chunk, m, parityCount, pad, span, lastSpan);
+    for (let r = 0; r < parityCount; r += lastSpan) {
+      const o0 = load<usize>(parity + (<usize>r << 2)) + c0;
+      const o1 = r + 1 < parityCount ? load<usize>(parity + (<usize>(r + 1) << 2)) + c0 : acc + <usize>(r + 1) * chunk;
+      if (lastSpan == 2) {
+        fft2Out(acc + <usize>r * chunk, acc + <usize>(r + 1) * chunk, o0, o1, pad, skew(r));
+        continue;
+      }
+      const o2 = r + 2 < parityCount ? load<usize>(parity + (<usize>(r + 2) << 2)) + c0 : acc + <usize>(r + 2) * chunk;
+      const o3 = r + 3 < parityCount ? load<usize>(parity + (<usize>(r + 3) << 2)) + c0 : acc + <usize>(r + 3) * chunk;
+      fft4Out(acc + <usize>r * chunk, chunk, o0, o1, o2, o3, pad, skew(r), skew(r + 2), skew(r + 1));
+    }
   }
 }
 
@@ -593,12 +742,12 @@ export function leoDecode(shards: usize, k: i32, parityCount: i32, m: i32, size:
       if (src == 0) zeroRow(row, pad);
       else mulRowIn(row, src + c0, w, pad, <i32>load<u8>(loc + <usize>p));
     }
-    ifft(work, chunk, size, 0, m + k, pad, 0);
+    ifft(work, chunk, size, 0, m + k, pad, 1, 0);
     for (let i = 1; i < size; i++) {
       const width = ((i ^ (i - 1)) + 1) >> 1;
       for (let j = 0; j < width; j++) xorRow(work + <usize>(i - width + j) * chunk, work + <usize>(i + j) * chunk, pad);
     }
-    fft(work, chunk, size, m + k, pad, size);
+    fft(work, chunk, size, m + k, pad, size, 0);
     for (let index = 0; index < n; index++) {
       const dst = load<usize>(out + (<usize>index << 2));
       if (dst == 0) continue;
