@@ -2,6 +2,7 @@
  * The token emission schedule, mirrored exactly by `Rewards.emissionForEpoch` and
  * `Rewards.cumulativeEmission` (contracts/Rewards.sol): epoch e emits
  * `initialEmission >> (e / halvingEpochs)`, which is 0 once the shift reaches 256 (uint256).
+ * The one difference: where a sum would overflow uint256 the contract reverts, and this returns it.
  */
 import { DepinError } from '../core/errors.ts';
 
