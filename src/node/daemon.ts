@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { Hex, LocalAccount } from 'viem';
-import { registryAbi, rewardsAbi, tokenAbi, validatorsAbi } from '../chain/abi/index.ts';
+import { registryAbi, tokenAbi, validatorsAbi } from '../chain/abi/index.ts';
 import { createClaimLoop } from '../chain/claimRewards.ts';
 import { createChainClients } from '../chain/clients.ts';
 import type { Deployment } from '../chain/deployment.ts';

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { encodeFunctionData } from 'viem';
 import { epochsAbi } from '../../src/chain/abi/index.ts';
 import { createFixture, decoded, type Fixture, rejectsWithCode } from './fixture.ts';
 
