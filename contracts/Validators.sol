@@ -120,20 +120,16 @@ contract Validators is EIP712 {
         uint256 total,
         bytes calldata signatures
     ) external view returns (uint256 signedStake) {
-        bytes32 digest = epochRootDigest(epoch, rewardsRoot, evidenceRoot, total);
-        uint256 len = signatures.length;
-        if (len == 0 || len % 65 != 0) revert BadSignatureLength(len);
-        address previous = address(0);
-        for (uint256 off = 0; off < len; off += 65) {
-            address signer = _recover(digest, signatures[off:off + 65], off / 65);
-            if (signer <= previous) revert SignersNotSorted(off / 65);
-            previous = signer;
-            Validator storage v = validators_[signer];
-            if (v.status != STATUS_ACTIVE) revert NotActiveValidator(signer);
-            signedStake += v.stake;
-        }
-        uint256 all = totalStake;
-        if (signedStake * 3 < all * 2) revert NoQuorum(signedStake, all);
+        return _verifyQuorum(epochRootDigest(epoch, rewardsRoot, evidenceRoot, total), signatures);
+    }
+
+    /// @notice The quorum rule of `verifyEpochRoot` over any EIP-712 struct under this contract's
+    ///         domain ("depin", "1", chain id, this address). The caller owns the struct type: a market
+    ///         hashes its own struct (e.g. StoragePayments) and asks whether the quorum signed it.
+    /// @param structHash `hashStruct(message)`, i.e. keccak256(abi.encode(TYPEHASH, fields...)).
+    /// @return signedStake the stake behind the signatures.
+    function verifyQuorum(bytes32 structHash, bytes calldata signatures) external view returns (uint256 signedStake) {
+        return _verifyQuorum(_hashTypedDataV4(structHash), signatures);
     }
 
     /// @notice Proves that one validator signed two different results for the same epoch. Anyone may
@@ -194,6 +190,22 @@ contract Validators is EIP712 {
         v.unbonding += uint128(amount);
         v.unbondingUntil = uint64(block.timestamp + params.get(UNBONDING_PERIOD));
         v.status = status;
+    }
+
+    function _verifyQuorum(bytes32 digest, bytes calldata signatures) private view returns (uint256 signedStake) {
+        uint256 len = signatures.length;
+        if (len == 0 || len % 65 != 0) revert BadSignatureLength(len);
+        address previous = address(0);
+        for (uint256 off = 0; off < len; off += 65) {
+            address signer = _recover(digest, signatures[off:off + 65], off / 65);
+            if (signer <= previous) revert SignersNotSorted(off / 65);
+            previous = signer;
+            Validator storage v = validators_[signer];
+            if (v.status != STATUS_ACTIVE) revert NotActiveValidator(signer);
+            signedStake += v.stake;
+        }
+        uint256 all = totalStake;
+        if (signedStake * 3 < all * 2) revert NoQuorum(signedStake, all);
     }
 
     /// @dev ecrecover with the malleability and length checks of OpenZeppelin's ECDSA, on calldata.

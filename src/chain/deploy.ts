@@ -45,6 +45,12 @@ export const PARAM_NAMES = [
   'CREDITS_REDEEM_DAILY_CAP',
   'REWARDS_SHARE_VALIDATORS_BPS',
   'CHALLENGES_PER_EPOCH',
+  'STORAGE_PRICE_GIB_EPOCH',
+  'STORAGE_PERM_DECLINE_BPS',
+  'CHALLENGE_DEPOSIT',
+  'CHALLENGE_WINDOW',
+  'SLASH_LOST_PIECE',
+  'CHALLENGE_REWARD_BPS',
 ] as const;
 export type ParamName = (typeof PARAM_NAMES)[number];
 
@@ -67,6 +73,13 @@ export const PARAM_BOUNDS: Record<ParamName, [bigint, bigint]> = {
   CREDITS_REDEEM_DAILY_CAP: [0n, MAX],
   REWARDS_SHARE_VALIDATORS_BPS: [0n, 10_000n],
   CHALLENGES_PER_EPOCH: [1n, 64n],
+  STORAGE_PRICE_GIB_EPOCH: [1n, MAX],
+  // 0.01 %–50 % a year: the endowment's ln series needs the decline well below 100 %.
+  STORAGE_PERM_DECLINE_BPS: [1n, 5000n],
+  CHALLENGE_DEPOSIT: [1n, 2n ** 96n - 1n],
+  CHALLENGE_WINDOW: [1n, 30n * 86400n],
+  SLASH_LOST_PIECE: [0n, MAX],
+  CHALLENGE_REWARD_BPS: [0n, 10_000n],
 };
 
 /** Settings of the local devnet (short epochs and delays so that a demo moves). */
@@ -93,6 +106,12 @@ export function devnetSettings(
       CREDITS_REDEEM_DAILY_CAP: 1_000_000n * E18,
       REWARDS_SHARE_VALIDATORS_BPS: 1000n,
       CHALLENGES_PER_EPOCH: 3n,
+      STORAGE_PRICE_GIB_EPOCH: 1n,
+      STORAGE_PERM_DECLINE_BPS: 50n,
+      CHALLENGE_DEPOSIT: E18,
+      CHALLENGE_WINDOW: 30n,
+      SLASH_LOST_PIECE: 20n * E18,
+      CHALLENGE_REWARD_BPS: 2500n,
     },
     governance: {
       votingDelay: 1,
@@ -185,6 +204,8 @@ export async function deployNetwork(clients: ChainClients, settings: NetworkSett
     settings.halvingEpochs,
   ]);
   const credits = await deployContract(clients, 'Credits', [me, token, feed, params]);
+  const storageDeals = await deployContract(clients, 'StorageDeals', [credits, validators, params, epochs]);
+  const challenges = await deployContract(clients, 'Challenges', [token, registry, storageDeals, params]);
   const g = settings.governance;
   const timelock = await deployContract(clients, 'DepinTimelock', [g.timelockDelay, [], [zeroAddress], me]);
   const governor = await deployContract(clients, 'DepinGovernor', [
@@ -199,6 +220,20 @@ export async function deployNetwork(clients: ChainClients, settings: NetworkSett
   const minter = paramKey('MINTER_ROLE');
   await clients.write({ address: token, abi: tokenAbi, functionName: 'grantRole', args: [minter, rewards] });
   await clients.write({ address: token, abi: tokenAbi, functionName: 'grantRole', args: [minter, credits] });
+  // Challenges mints back the challenger's share of a slash the Registry burned (never more).
+  await clients.write({ address: token, abi: tokenAbi, functionName: 'grantRole', args: [minter, challenges] });
+  await clients.write({
+    address: credits,
+    abi: creditsAbi,
+    functionName: 'grantRole',
+    args: [paramKey('MARKET_ROLE'), storageDeals],
+  });
+  await clients.write({
+    address: registry,
+    abi: registryAbi,
+    functionName: 'grantRole',
+    args: [paramKey('SLASHER_ROLE'), challenges],
+  });
   await clients.write({
     address: timelock,
     abi: depinTimelockAbi,
@@ -256,6 +291,8 @@ export async function deployNetwork(clients: ChainClients, settings: NetworkSett
       Epochs: epochs,
       Validators: validators,
       Rewards: rewards,
+      StorageDeals: storageDeals,
+      Challenges: challenges,
       Timelock: timelock,
       Governor: governor,
     },

@@ -18,6 +18,8 @@ export const deploymentSchema = z.object({
     Epochs: address,
     Validators: address,
     Rewards: address,
+    StorageDeals: address,
+    Challenges: address,
     Timelock: address,
     Governor: address,
   }),
