@@ -221,7 +221,12 @@ export async function deployNetwork(clients: ChainClients, settings: NetworkSett
   await clients.write({ address: token, abi: tokenAbi, functionName: 'grantRole', args: [minter, rewards] });
   await clients.write({ address: token, abi: tokenAbi, functionName: 'grantRole', args: [minter, credits] });
   // Challenges mints back the challenger's share of a slash the Registry burned (never more).
-  await clients.write({ address: token, abi: tokenAbi, functionName: 'grantRole', args: [minter, challenges] });
+  await clients.write({
+    address: token,
+    abi: tokenAbi,
+    functionName: 'grantRole',
+    args: [minter, challenges],
+  });
   await clients.write({
     address: credits,
     abi: creditsAbi,
