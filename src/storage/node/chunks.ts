@@ -35,6 +35,15 @@ export function chunkCount(size: number): number {
 }
 
 /**
+ * The leaf of one chunk: keccak256 of its 1 KiB (zero-padded) bytes.
+ *
+ * @example hashChunk(new Uint8Array(CHUNK_SIZE)); // Uint8Array(32)
+ */
+export function hashChunk(chunk: Uint8Array): Uint8Array {
+  return keccak_256(chunk);
+}
+
+/**
  * Hashes a piece's chunks as its bytes arrive, in any slicing.
  *
  * @example
@@ -169,7 +178,7 @@ export function pieceRootOf(piece: Uint8Array): Hex {
  */
 export function verifyChunkProof(root: Hex, chunk: Uint8Array, proof: readonly Hex[]): boolean {
   if (chunk.length !== CHUNK_SIZE) return false;
-  let node = keccak_256(chunk);
+  let node = hashChunk(chunk);
   for (const p of proof) {
     const sibling = hexToBytes(p);
     if (sibling.length !== 32) return false;
