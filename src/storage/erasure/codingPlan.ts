@@ -63,12 +63,17 @@ export function createCodingPlan(heap: WasmHeap, k: number, m: number, algorithm
 }
 
 /**
- * Plans the rebuilding of `missing` shard indices; throws ERASURE_TOO_FEW_SHARDS when fewer than
- * k shards survive. `addresses` passed to `job` are indexed by shard (0 where absent).
+ * Plans the rebuilding of the `missing` shard indices below `rebuildBelow` (k: data only); throws
+ * ERASURE_TOO_FEW_SHARDS when fewer than k shards survive. `addresses` passed to `job` are indexed by shard (0 where absent).
  *
  * @example const d = planDecode(heap, plan, [0, 3]); run(d.job(addresses, len)); d.release();
  */
-export function planDecode(heap: WasmHeap, plan: CodingPlan, missing: readonly number[]): DecodePlan {
+export function planDecode(
+  heap: WasmHeap,
+  plan: CodingPlan,
+  missing: readonly number[],
+  rebuildBelow = plan.k + plan.m,
+): DecodePlan {
   const { k, m } = plan;
   const n = k + m;
   const lost = new Uint8Array(n);
@@ -87,7 +92,7 @@ export function planDecode(heap: WasmHeap, plan: CodingPlan, missing: readonly n
       { needed: k, present: n - missing.length },
     );
   }
-  const targets = [...missing].sort((a, b) => a - b);
+  const targets = missing.filter((i) => i < rebuildBelow).sort((a, b) => a - b);
   if (plan.algorithm === 'cauchy') {
     const sources: number[] = [];
     for (let i = 0; i < n && sources.length < k; i++) if (!lost[i]) sources.push(i);
@@ -123,7 +128,7 @@ export function planDecode(heap: WasmHeap, plan: CodingPlan, missing: readonly n
     job: (addresses, len) => ({
       op: 'leoDecode',
       shards: addresses.map((a, i) => (lost[i] ? 0 : a)),
-      outputs: addresses.map((a, i) => (lost[i] ? a : 0)),
+      outputs: addresses.map((a, i) => (lost[i] && i < rebuildBelow ? a : 0)),
       k,
       m: mPow,
       size: decodeSize,

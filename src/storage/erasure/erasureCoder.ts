@@ -42,8 +42,11 @@ export type ErasureCoder = {
   encodeBuffer(buffer: Uint8Array, parity?: readonly Uint8Array[]): Uint8Array[];
   /** Returns all k + m shards, rebuilding the `undefined` ones from any k survivors. */
   reconstruct(shards: readonly (Uint8Array | undefined)[]): Uint8Array[];
-  /** Rebuilds the shards listed in `missing` in place, reading the others. */
-  reconstructInto(shards: readonly Uint8Array[], missing: readonly number[]): void;
+  /**
+   * Rebuilds the shards listed in `missing` in place, reading the others; with `dataOnly`,
+   * missing parity shards are left as they are.
+   */
+  reconstructInto(shards: readonly Uint8Array[], missing: readonly number[], options?: { dataOnly?: boolean }): void;
   /** True when the parity matches the data. */
   verify(shards: readonly Uint8Array[]): boolean;
   /** Allocates k + m shards of `shardSize` bytes in the coder's memory. */
@@ -86,9 +89,13 @@ export function createErasureCoder(options: ErasureCoderOptions): ErasureCoder {
     return out;
   };
 
-  const reconstructInto = (shards: readonly Uint8Array[], missing: readonly number[]) => {
+  const reconstructInto = (
+    shards: readonly Uint8Array[],
+    missing: readonly number[],
+    options: { dataOnly?: boolean } = {},
+  ) => {
     const len = validateShards(shards, n, 'shards');
-    const decode = planDecode(rt.heap, plan, missing);
+    const decode = planDecode(rt.heap, plan, missing, options.dataOnly ? k : n);
     try {
       if (len === 0 || decode.targets.length === 0) return;
       runStaged(
