@@ -59,16 +59,23 @@ describe('a local network', { timeout: 240_000 }, () => {
       Array.from({ length: epochs.length }, (_, i) => first + BigInt(i)),
       'no epoch skipped after start-up',
     );
-    // Every validator signed the root that was posted: they agreed.
+    // The validators agreed: a two-thirds quorum signed each posted root and none signed another
+    // (a validator that fell behind may skip signing an epoch already on chain).
     for (const r of roots.filter((x) => x.epoch >= first)) {
+      let signed = 0;
       for (const v of net.validators) {
-        const s = await fetchJson<{ rewardsRoot: Hex }>(`${v.url}/v1/epochs/${r.epoch}`);
+        const s = await fetchJson<{ rewardsRoot: Hex }>(`${v.url}/v1/epochs/${r.epoch}`).catch(
+          () => undefined,
+        );
+        if (!s) continue;
         assert.equal(
           s.rewardsRoot,
           r.rewardsRoot,
           `validator ${v.name} signed the posted root of epoch ${r.epoch}`,
         );
+        signed++;
       }
+      assert.ok(signed * 3 >= net.validators.length * 2, `a quorum signed epoch ${r.epoch}`);
     }
     const v0 = net.validators[0]!.url;
     const claimed = async (a: Hex) =>
