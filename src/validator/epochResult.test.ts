@@ -15,7 +15,7 @@ function evidence(validator: number, node: number, slot: number, ok: boolean): V
     slot,
     outcome: ok ? 1 : 0,
     reason: ok ? 0 : 1,
-    hash: hash(validator * 10_000 + node * 100 + slot),
+    hash: hash(validator * 100_000 + node * 1000 + slot * 10 + (ok ? 1 : 0)),
   };
 }
 
