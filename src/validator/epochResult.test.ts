@@ -11,6 +11,7 @@ const hash = (i: number) => `0x${(i + 1).toString(16).padStart(64, '0')}` as Hex
 function evidence(validator: number, node: number, slot: number, ok: boolean): VerifiedEvidence {
   return {
     validator: addr(100 + validator),
+    kind: 1,
     subject: addr(node),
     slot,
     outcome: ok ? 1 : 0,

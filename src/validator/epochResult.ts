@@ -8,12 +8,14 @@
  * the rest, split by stake × uptime, uptime = challenges answered / challenges recorded.
  */
 import type { Hex } from 'viem';
-import { evidenceRoot } from '../core/evidence.ts';
+import { EVIDENCE_KIND, evidenceRoot } from '../core/evidence.ts';
 import { buildRewardTree, type RewardTree } from '../core/merkle.ts';
 import { type NodeScore, rewardEpoch } from '../economics/rewards.ts';
 
 export type VerifiedEvidence = {
   validator: Hex;
+  /** EVIDENCE_KIND; only liveness records count towards availability. */
+  kind: number;
   subject: Hex;
   slot: number;
   outcome: number;
@@ -57,6 +59,7 @@ export function computeEpochResult(input: EpochResultInput): EpochResult {
   for (const e of ordered) {
     const v = e.validator.toLowerCase();
     const s = e.subject.toLowerCase();
+    if (e.kind !== EVIDENCE_KIND.liveness) continue;
     if (!validatorSet.has(v) || !nodeSet.has(s) || e.slot >= input.perEpoch) continue;
     const key = `${v}:${s}:${e.slot}`;
     if (seen.has(key)) continue;

@@ -123,6 +123,7 @@ export async function computeAndSign(
         if (message.validator.toLowerCase() !== from || message.epoch !== epoch) continue;
         evidence.push({
           validator: from,
+          kind: message.kind,
           subject: message.subject,
           slot: message.slot,
           outcome: message.outcome,
