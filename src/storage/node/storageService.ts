@@ -1,0 +1,308 @@
+/**
+ * The storage service of `depin node` (docs/storage.md, "Node side"): stores pieces against
+ * client-signed orders, serves them, deletes them for their owner, answers validators' audits with a
+ * chunk and its Merkle proof, and keeps clients' egress receipts for validators.
+ *
+ * Every order is checked in the fixed order format → network → signature → expiry → replay, then
+ * that it is addressed to this node and this piece, then (uploads) capacity → body size → pieceRoot.
+ * Nothing is stored unless all pass.
+ */
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { Hex } from 'viem';
+import { DepinError } from '../../core/errors.ts';
+import type { Route } from '../../core/http.ts';
+import { signMessage, verifyEnvelope } from '../../core/messages.ts';
+import type { NodeComponents, NodeService } from '../../node/service.ts';
+import { createEgressReceiptStore } from './egressReceipts.ts';
+import { readOrderHeader } from './orderHeader.ts';
+import { createPieceStore, type PieceStore } from './pieceStore.ts';
+
+export type StorageInit = {
+  /** Bytes of piece data this node accepts. */
+  capacity: bigint;
+  /** Largest piece, bytes (default 64 MiB, the largest segment). */
+  maxPieceSize?: number;
+  /** How often deleted and expired pieces are collected, ms (default 60 s). */
+  gcEveryMs?: number;
+  /** Unix seconds (tests). */
+  now?: () => number;
+  /**
+   * When a newly stored piece may be collected (unix seconds), e.g. its deal's end on chain; `null`
+   * keeps it until its client deletes it. Default: `null` (deal look-ups are not wired yet).
+   */
+  expiresAt?: (order: { dealId: bigint; pieceId: Hex }) => Promise<number | null> | number | null;
+};
+
+/** What the storage service needs from the node. */
+export type StorageComponents = Pick<
+  NodeComponents,
+  'account' | 'signer' | 'domain' | 'log' | 'metrics' | 'nonces' | 'dataDir' | 'isActiveValidator'
+>;
+
+export const DEFAULT_MAX_PIECE_SIZE = 64 * 1024 * 1024;
+/** Registry services bit of storage. */
+export const STORAGE_SERVICE_BIT = 1;
+
+/**
+ * @example
+ * createNode({ …, services: [liveness(), storage({ capacity: 10n * 2n ** 30n })] });
+ */
+export function storage(init: StorageInit): (c: StorageComponents) => NodeService & { store: PieceStore } {
+  return (c) => {
+    const log = c.log.child({ component: 'storage' });
+    const maxPieceSize = init.maxPieceSize ?? DEFAULT_MAX_PIECE_SIZE;
+    const now = init.now ?? (() => Math.floor(Date.now() / 1000));
+    const db = new DatabaseSync(join(c.dataDir, 'storage.sqlite'));
+    db.exec('PRAGMA journal_mode = WAL');
+    const store = createPieceStore({ db, dir: join(c.dataDir, 'pieces'), capacity: init.capacity, now });
+    const receipts = createEgressReceiptStore(db);
+    const me = c.account.address.toLowerCase();
+
+    const m = c.metrics;
+    const usedGauge = m.gauge(
+      'depin_node_storage_used_bytes',
+      'Bytes of pieces stored (on disk until collected)',
+    );
+    const piecesGauge = m.gauge('depin_node_storage_pieces', 'Pieces stored');
+    m.gauge('depin_node_storage_capacity_bytes', 'Declared storage capacity').set(Number(init.capacity));
+    const ingress = m.counter('depin_node_storage_ingress_bytes_total', 'Piece bytes stored');
+    const egress = m.counter('depin_node_storage_egress_bytes_total', 'Piece bytes served');
+    const audits = m.counter('depin_node_storage_audits_answered_total', 'Storage audits answered');
+    const refreshGauges = () => {
+      const s = store.stats();
+      usedGauge.set(s.used);
+      piecesGauge.set(s.pieces);
+    };
+    refreshGauges();
+
+    const verify = <T extends 'PutOrder' | 'GetOrder' | 'DeleteOrder'>(
+      input: unknown,
+      type: T,
+      pieceId: string,
+    ) =>
+      verifyEnvelope(input, {
+        type,
+        domain: c.domain,
+        signerField: 'client',
+        nonces: c.nonces,
+        now: now(),
+      }).then((v) => {
+        addressedHere(v.message.node);
+        if (v.message.pieceId.toLowerCase() !== pieceId.toLowerCase()) {
+          throw new DepinError(
+            'ORDER_MISMATCH',
+            `The order is for piece ${v.message.pieceId}, not ${pieceId}.`,
+          );
+        }
+        return v;
+      });
+    const addressedHere = (node: Hex) => {
+      if (node.toLowerCase() !== me) {
+        throw new DepinError('WRONG_NODE', `This message is for ${node}, not this node (${me}).`, {
+          status: 403,
+        });
+      }
+    };
+
+    const collect = () => {
+      try {
+        const { removed, freedBytes } = store.gc(now());
+        if (removed > 0) log.info({ removed, freedBytes }, 'collected pieces');
+        refreshGauges();
+      } catch (e) {
+        log.error({ err: e }, 'piece collection failed');
+      }
+    };
+    let timer: NodeJS.Timeout | undefined;
+
+    const routes: Route[] = [
+      {
+        method: 'PUT',
+        path: '/v1/pieces/:pieceId',
+        raw: true,
+        maxBody: maxPieceSize,
+        handler: async ({ req, params, raw }) => {
+          const { message } = await verify(readOrderHeader(req), 'PutOrder', params.pieceId!);
+          if (message.size < 1n) throw new DepinError('BAD_SIZE', 'A piece has at least one byte.');
+          if (message.size > BigInt(maxPieceSize)) {
+            throw new DepinError(
+              'PIECE_TOO_LARGE',
+              `Pieces are at most ${maxPieceSize} bytes: cut smaller segments.`,
+              {
+                status: 413,
+              },
+            );
+          }
+          const size = Number(message.size);
+          const declared = Number(req.headers['content-length'] ?? 0);
+          // Read only after the store has reserved the space: capacity is checked before body size.
+          const body = (async function* () {
+            if (declared > size) {
+              throw new DepinError('BODY_TOO_LARGE', `The body is longer than the ordered ${size} bytes.`, {
+                status: 413,
+              });
+            }
+            yield* raw;
+          })();
+          const record = await store.put(
+            {
+              pieceId: message.pieceId,
+              size,
+              pieceRoot: message.pieceRoot,
+              dealId: message.dealId,
+              client: message.client,
+              expiresAt:
+                (await init.expiresAt?.({ dealId: message.dealId, pieceId: message.pieceId })) ?? null,
+            },
+            body,
+          );
+          if (!record.existed) {
+            ingress.inc(size);
+            refreshGauges();
+            log.debug({ pieceId: record.pieceId, size, client: message.client }, 'stored piece');
+          }
+          return {
+            status: record.existed ? 200 : 201,
+            body: await signMessage(c.signer, c.domain, 'PieceReceipt', {
+              node: c.account.address,
+              pieceId: record.pieceId,
+              pieceRoot: record.pieceRoot,
+              size: BigInt(record.size),
+              storedAt: BigInt(record.storedAt),
+            }),
+          };
+        },
+      },
+      {
+        method: 'GET',
+        path: '/v1/pieces/:pieceId',
+        handler: async ({ req, params }) => {
+          const { message } = await verify(readOrderHeader(req), 'GetOrder', params.pieceId!);
+          const { record, stream } = await store.read(message.pieceId);
+          if (message.size !== BigInt(record.size)) {
+            stream.destroy();
+            throw new DepinError(
+              'ORDER_MISMATCH',
+              `Piece ${record.pieceId} has ${record.size} bytes, not ${message.size}.`,
+            );
+          }
+          egress.inc(record.size);
+          return {
+            body: stream,
+            headers: { 'content-length': String(record.size), 'x-depin-piece-root': record.pieceRoot },
+          };
+        },
+      },
+      {
+        method: 'DELETE',
+        path: '/v1/pieces/:pieceId',
+        handler: async ({ req, params }) => {
+          const { message } = await verify(readOrderHeader(req), 'DeleteOrder', params.pieceId!);
+          const record = store.get(message.pieceId);
+          if (!record || record.deleted) {
+            throw new DepinError('PIECE_NOT_FOUND', `This node does not hold piece ${message.pieceId}.`, {
+              status: 404,
+            });
+          }
+          if (record.client !== message.client.toLowerCase()) {
+            throw new DepinError(
+              'NOT_PIECE_OWNER',
+              `Only ${record.client}, who stored the piece, may delete it.`,
+              {
+                status: 403,
+              },
+            );
+          }
+          store.markDeleted(record.pieceId);
+          return { body: { pieceId: record.pieceId, deleted: true } };
+        },
+      },
+      {
+        method: 'POST',
+        path: '/v1/storage/audit',
+        handler: async ({ body }) => {
+          const { message, hash } = await verifyEnvelope(body, {
+            type: 'Audit',
+            domain: c.domain,
+            signerField: 'validator',
+            nonces: c.nonces,
+            now: now(),
+            resolveKey: async (v) => ((await c.isActiveValidator(v)) ? v : undefined),
+          });
+          addressedHere(message.node);
+          const answer = await store.readChunk(message.pieceId, message.chunk);
+          audits.inc();
+          return {
+            body: {
+              chunk: Buffer.from(answer.chunk).toString('base64'),
+              proof: answer.proof,
+              pieceRoot: answer.pieceRoot,
+              response: await signMessage(c.signer, c.domain, 'AuditResponse', {
+                audit: hash,
+                node: c.account.address,
+                pieceId: message.pieceId.toLowerCase() as Hex,
+                chunk: message.chunk,
+                chunkHash: answer.chunkHash,
+                pieceRoot: answer.pieceRoot,
+                answeredAt: BigInt(now()),
+              }),
+            },
+          };
+        },
+      },
+      {
+        method: 'POST',
+        path: '/v1/storage/receipts',
+        handler: async ({ body }) => {
+          const { message, hash } = await verifyEnvelope(body, {
+            type: 'EgressReceipt',
+            domain: c.domain,
+            signerField: 'client',
+          });
+          addressedHere(message.node);
+          if (message.bytes < 1n) throw new DepinError('BAD_RECEIPT', 'A receipt covers at least one byte.');
+          if (!store.get(message.pieceId)) {
+            throw new DepinError('PIECE_NOT_FOUND', `This node never held piece ${message.pieceId}.`, {
+              status: 404,
+            });
+          }
+          const added = receipts.add(hash, message, body as never);
+          return { status: added ? 201 : 200, body: { hash, duplicate: !added } };
+        },
+      },
+      {
+        method: 'GET',
+        path: '/v1/storage/receipts/:epoch',
+        handler: ({ params }) => {
+          if (!/^\d{1,78}$/.test(params.epoch!)) {
+            throw new DepinError('BAD_EPOCH', `${params.epoch} is not an epoch number.`);
+          }
+          const epoch = BigInt(params.epoch!);
+          return { body: { epoch: epoch.toString(), receipts: receipts.byEpoch(epoch) } };
+        },
+      },
+      {
+        method: 'GET',
+        path: '/v1/storage/stats',
+        handler: () => ({ body: { ...store.stats(), maxPieceSize } }),
+      },
+    ];
+
+    return {
+      name: 'storage',
+      serviceBit: STORAGE_SERVICE_BIT,
+      routes,
+      store,
+      async start() {
+        collect();
+        timer = setInterval(collect, init.gcEveryMs ?? 60_000);
+        timer.unref();
+      },
+      async stop() {
+        clearInterval(timer);
+        if (db.isOpen) db.close();
+      },
+    };
+  };
+}
