@@ -7,14 +7,17 @@ import { type CodingPlan, createCodingPlan, planDecode } from './codingPlan.ts';
 import { erasureError } from './errors.ts';
 import { jobWorkBytes, POINTER_BYTES, runKernelJob, type ThreadScratch } from './kernelJob.ts';
 import { type ErasureAlgorithm, type ErasureShape, resolveAlgorithm } from './shape.ts';
-import { runStaged } from './stagedColumns.ts';
+import { runStaged, withShardsInMemory } from './stagedColumns.ts';
 import { validateShards } from './validateShards.ts';
 import { type ErasureRuntime, getErasureRuntime } from './wasmRuntime.ts';
+import type { ErasureWorkerPool } from './workerPool.ts';
 
 /** Options of {@link createErasureCoder}: the shape, and the algorithm when not the default. */
 export type ErasureCoderOptions = ErasureShape & {
   /** Defaults to {@link chooseErasureAlgorithm}(shape); a decoder must use the encoder's choice. */
   algorithm?: ErasureAlgorithm;
+  /** Worker threads for {@link ErasureCoder.encodeParallel} and {@link ErasureCoder.reconstructParallel}. */
+  pool?: ErasureWorkerPool;
 };
 
 /** k + m shards of one size in the coder's memory: code them with no copy. */
@@ -47,6 +50,14 @@ export type ErasureCoder = {
    * missing parity shards are left as they are.
    */
   reconstructInto(shards: readonly Uint8Array[], missing: readonly number[], options?: { dataOnly?: boolean }): void;
+  /** {@link ErasureCoder.encode} split by columns over the pool's worker threads. */
+  encodeParallel(data: readonly Uint8Array[], parity?: readonly Uint8Array[]): Promise<Uint8Array[]>;
+  /** {@link ErasureCoder.reconstructInto} split by columns over the pool's worker threads. */
+  reconstructParallel(
+    shards: readonly Uint8Array[],
+    missing: readonly number[],
+    options?: { dataOnly?: boolean },
+  ): Promise<void>;
   /** True when the parity matches the data. */
   verify(shards: readonly Uint8Array[]): boolean;
   /** Allocates k + m shards of `shardSize` bytes in the coder's memory. */
@@ -76,7 +87,12 @@ export function createErasureCoder(options: ErasureCoderOptions): ErasureCoder {
   const run = (job: Parameters<typeof runKernelJob>[3]) =>
     runKernelJob(rt.kernels, rt.memory, scratch, job, 0, job.len);
 
-  const encode = (data: readonly Uint8Array[], parity?: readonly Uint8Array[]) => {
+  const pool = () => {
+    if (options.pool) return options.pool;
+    throw erasureError('ERASURE_BAD_ARGUMENT', 'Pass a worker pool (createErasureWorkerPool) to code in parallel.');
+  };
+
+  const encodeOutputs = (data: readonly Uint8Array[], parity?: readonly Uint8Array[]) => {
     const len = validateShards(data, k, 'data shards');
     const out = parity ? [...parity] : Array.from({ length: m }, () => new Uint8Array(len));
     if (parity && validateShards(out, m, 'parity shards') !== len) {
@@ -85,6 +101,11 @@ export function createErasureCoder(options: ErasureCoderOptions): ErasureCoder {
         parity: out[0]!.length,
       });
     }
+    return { len, out };
+  };
+
+  const encode = (data: readonly Uint8Array[], parity?: readonly Uint8Array[]) => {
+    const { len, out } = encodeOutputs(data, parity);
     if (len > 0) runStaged(rt.heap, data, out, len, (ins, outs, cols) => run(plan.encodeJob(ins, outs, cols)));
     return out;
   };
@@ -98,17 +119,19 @@ export function createErasureCoder(options: ErasureCoderOptions): ErasureCoder {
     const decode = planDecode(rt.heap, plan, missing, options.dataOnly ? k : n);
     try {
       if (len === 0 || decode.targets.length === 0) return;
-      runStaged(
-        rt.heap,
-        shards.map((s, i) => (decode.sources.includes(i) ? s : undefined)),
-        shards.map((s, i) => (decode.targets.includes(i) ? s : undefined)),
-        len,
-        (ins, outs, cols) => run(decode.job(ins.map((a, i) => a || outs[i]!), cols)),
+      const { ins, outs } = rebuildLists(shards, decode);
+      runStaged(rt.heap, ins, outs, len, (inAddr, outAddr, cols) =>
+        run(decode.job(inAddr.map((a, i) => a || outAddr[i]!), cols)),
       );
     } finally {
       decode.release();
     }
   };
+
+  const rebuildLists = (shards: readonly Uint8Array[], decode: { sources: number[]; targets: number[] }) => ({
+    ins: shards.map((s, i) => (decode.sources.includes(i) ? s : undefined)),
+    outs: shards.map((s, i) => (decode.targets.includes(i) ? s : undefined)),
+  });
 
   return {
     dataShards: k,
@@ -139,6 +162,26 @@ export function createErasureCoder(options: ErasureCoderOptions): ErasureCoder {
       return all;
     },
     reconstructInto,
+    async encodeParallel(data, parity) {
+      const workers = pool();
+      const { len, out } = encodeOutputs(data, parity);
+      if (len > 0) await withShardsInMemory(rt.heap, data, out, len, (ins, outs) => workers.run(plan.encodeJob(ins, outs, len)));
+      return out;
+    },
+    async reconstructParallel(shards, missing, options = {}) {
+      const workers = pool();
+      const len = validateShards(shards, n, 'shards');
+      const decode = planDecode(rt.heap, plan, missing, options.dataOnly ? k : n);
+      try {
+        if (len === 0 || decode.targets.length === 0) return;
+        const { ins, outs } = rebuildLists(shards, decode);
+        await withShardsInMemory(rt.heap, ins, outs, len, (inAddr, outAddr) =>
+          workers.run(decode.job(inAddr.map((a, i) => a || outAddr[i]!), len)),
+        );
+      } finally {
+        decode.release();
+      }
+    },
     verify(shards) {
       validateShards(shards, n, 'shards');
       const parity = encode(shards.slice(0, k));

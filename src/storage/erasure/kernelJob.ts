@@ -109,3 +109,6 @@ export function runKernelJob(
     kernels.leoEncode(scratch.pointers, k, scratch.pointers + 1024, rows, job.m, len, scratch.work, chunk);
   }
 }
+
+/** Scratch bytes that fit any job of any shape (pointer lists + the largest work area). */
+export const MAX_SCRATCH_BYTES = POINTER_BYTES + 2 * LEO_WORK_TARGET + 64 * 1024;

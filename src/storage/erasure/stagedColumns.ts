@@ -52,3 +52,38 @@ export function runStaged(
     heap.free(block);
   }
 }
+
+/**
+ * Calls `run` with every shard in the WebAssembly memory at once (copying in those that are not,
+ * and copying outputs back after), for jobs that worker threads split by columns.
+ *
+ * @example await withShardsInMemory(heap, data, parity, len, (ins, outs) => pool.run(job(ins, outs)));
+ */
+export async function withShardsInMemory(
+  heap: WasmHeap,
+  inputs: readonly (Uint8Array | undefined)[],
+  outputs: readonly (Uint8Array | undefined)[],
+  len: number,
+  run: (inputs: number[], outputs: number[]) => Promise<void>,
+): Promise<void> {
+  const blocks: number[] = [];
+  const place = (v: Uint8Array | undefined, copy: boolean) => {
+    if (!v) return 0;
+    const at = heap.addressOf(v);
+    if (at !== undefined) return at;
+    const block = heap.alloc(len);
+    blocks.push(block);
+    if (copy) heap.view(block, len).set(v);
+    return block;
+  };
+  try {
+    const ins = inputs.map((v) => place(v, true));
+    const outs = outputs.map((v) => place(v, false));
+    await run(ins, outs);
+    outputs.forEach((v, i) => {
+      if (v && heap.addressOf(v) === undefined) v.set(heap.view(outs[i]!, len));
+    });
+  } finally {
+    for (const b of blocks) heap.free(b);
+  }
+}
