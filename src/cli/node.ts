@@ -2,15 +2,18 @@
 import { join } from 'node:path';
 import { readDeployment } from '../chain/deployment.ts';
 import { commonConfig, opt, parseAmount, parseCommand } from '../core/config.ts';
+import { DepinError } from '../core/errors.ts';
 import { loadAccount } from '../core/keys.ts';
 import { createLogger } from '../core/log.ts';
 import { createNode } from '../node/daemon.ts';
 import { liveness } from '../node/liveness.ts';
+import { storage } from '../storage/node/storageService.ts';
 import { runDaemon } from './daemonRunner.ts';
 
 export const HELP = `usage: depin node [--rpc URL] [--deployment FILE] (--keystore FILE --password-file FILE | --key HEX)
                   [--data-dir DIR] [--host H] [--port P] [--public-url URL] [--stake AMOUNT]
-                  [--region R] [--h3 CELL] [--capacity BYTES] [--claim-every MS]`;
+                  [--region R] [--h3 CELL] [--capacity BYTES] [--claim-every MS]
+                  [--storage-capacity BYTES]`;
 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseCommand(argv, {
@@ -20,11 +23,19 @@ export async function run(argv: string[]): Promise<void> {
     capacity: { type: 'string' },
     'claim-every': { type: 'string' },
     'max-body': { type: 'string' },
+    'storage-capacity': { type: 'string' },
   });
   if (values.help) return void console.log(HELP);
   const common = commonConfig(values, '.depin/node');
   const log = createLogger('node', { level: common.logLevel });
   const account = await loadAccount(common);
+  const storageCapacity = opt(values, 'storage-capacity', String(10n * 2n ** 30n));
+  if (!/^\d{1,30}$/.test(storageCapacity)) {
+    throw new DepinError(
+      'BAD_ARGUMENTS',
+      `--storage-capacity must be a number of bytes, got ${storageCapacity}.`,
+    );
+  }
   const node = createNode({
     rpc: common.rpc,
     deployment: readDeployment(common.deployment),
@@ -34,7 +45,7 @@ export async function run(argv: string[]): Promise<void> {
     port: common.port,
     ...(common.publicUrl ? { publicUrl: common.publicUrl } : {}),
     stake: parseAmount(opt(values, 'stake', '250')),
-    services: [liveness()],
+    services: [liveness(), storage({ capacity: BigInt(storageCapacity) })],
     capacity: BigInt(opt(values, 'capacity', String(100n * 2n ** 30n))),
     h3: BigInt(opt(values, 'h3', '0')),
     region: opt(values, 'region', 'local'),
