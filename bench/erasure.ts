@@ -55,7 +55,11 @@ async function encodeCase(shape: Shape, mib: number, baselines: Baseline[], with
   for (const baseline of baselines) {
     const runner = baseline.encode?.(shape) ?? 'no encoder';
     if (typeof runner === 'string') skip(name, baseline.name, runner);
-    else report(line, { name: baseline.name, value: (k * shardSize) / (await bestTime(() => runner(input, shardSize))) });
+    else
+      report(line, {
+        name: baseline.name,
+        value: (k * shardSize) / (await bestTime(() => runner(input, shardSize))),
+      });
   }
   if (withCopy) {
     const from = Buffer.from(input);
@@ -80,7 +84,9 @@ async function reconstructCase(shape: Shape, mib: number, baselines: Baseline[])
     ...Array.from({ length: lostData }, (_, i) => i),
     ...Array.from({ length: m - lostData }, (_, i) => k + i),
   ];
-  const ours = (k * shardSize) / (await bestTime(() => coder.reconstructInto(set.shards, lost, { dataOnly: true }), 2000));
+  const ours =
+    (k * shardSize) /
+    (await bestTime(() => coder.reconstructInto(set.shards, lost, { dataOnly: true }), 2000));
   const line = { bench: BENCH, case: name, value: ours, unit: 'B/s' };
   report(line);
   const whole = new Uint8Array((k + m) * shardSize);
@@ -90,7 +96,11 @@ async function reconstructCase(shape: Shape, mib: number, baselines: Baseline[])
   for (const baseline of baselines) {
     const runner = baseline.reconstruct?.(shape, lost) ?? 'no decoder';
     if (typeof runner === 'string') skip(name, baseline.name, runner);
-    else report(line, { name: baseline.name, value: (k * shardSize) / (await bestTime(() => runner(whole, shardSize))) });
+    else
+      report(line, {
+        name: baseline.name,
+        value: (k * shardSize) / (await bestTime(() => runner(whole, shardSize))),
+      });
   }
   set.release();
   coder.dispose();
@@ -185,8 +195,17 @@ function ronomon(): Baseline {
         const buffer = Buffer.from(data.buffer, data.byteOffset, data.length);
         parity ??= Buffer.alloc(shardSize * m);
         return new Promise<void>((resolve, reject) => {
-          rs.encode(context, sources, targets, buffer, 0, k * shardSize, parity, 0, m * shardSize, (e: unknown) =>
-            e ? reject(e) : resolve(),
+          rs.encode(
+            context,
+            sources,
+            targets,
+            buffer,
+            0,
+            k * shardSize,
+            parity,
+            0,
+            m * shardSize,
+            (e: unknown) => (e ? reject(e) : resolve()),
           );
         });
       };

@@ -30,9 +30,12 @@ export function cauchyRecoveryMatrix(
     else out.set(parity.subarray((index - k) * k, (index - k + 1) * k), at);
   };
   const a = new Uint8Array(k * k);
-  sources.forEach((s, r) => generatorRow(s, a, r * k));
+  sources.forEach((s, r) => {
+    generatorRow(s, a, r * k);
+  });
   const inv = gfInvertMatrix(a, k);
-  if (!inv) throw erasureError('ERASURE_BAD_ARGUMENT', 'Pass k distinct surviving shard indices.', { sources });
+  if (!inv)
+    throw erasureError('ERASURE_BAD_ARGUMENT', 'Pass k distinct surviving shard indices.', { sources });
   const out = new Uint8Array(targets.length * k);
   const row = new Uint8Array(k);
   targets.forEach((t, r) => {

@@ -7,7 +7,13 @@ import { gfMul } from './gf256.ts';
  *
  * @example writeCauchyTables(bytes, at, cauchyParityMatrix(10, 4), 4, 10);
  */
-export function writeCauchyTables(bytes: Uint8Array, at: number, matrix: Uint8Array, rows: number, k: number): number {
+export function writeCauchyTables(
+  bytes: Uint8Array,
+  at: number,
+  matrix: Uint8Array,
+  rows: number,
+  k: number,
+): number {
   let r = 0;
   while (r < rows) {
     const batch = rows - r >= 4 ? 4 : rows - r >= 2 ? 2 : 1;

@@ -38,7 +38,12 @@ export type DecodePlan = {
  *
  * @example const plan = createCodingPlan(heap, 29, 51, 'leopard');
  */
-export function createCodingPlan(heap: WasmHeap, k: number, m: number, algorithm: ErasureAlgorithm): CodingPlan {
+export function createCodingPlan(
+  heap: WasmHeap,
+  k: number,
+  m: number,
+  algorithm: ErasureAlgorithm,
+): CodingPlan {
   const mPow = nextPow2(m);
   let tables = 0;
   if (algorithm === 'cauchy') {

@@ -49,7 +49,11 @@ export type ErasureCoder = {
    * Rebuilds the shards listed in `missing` in place, reading the others; with `dataOnly`,
    * missing parity shards are left as they are.
    */
-  reconstructInto(shards: readonly Uint8Array[], missing: readonly number[], options?: { dataOnly?: boolean }): void;
+  reconstructInto(
+    shards: readonly Uint8Array[],
+    missing: readonly number[],
+    options?: { dataOnly?: boolean },
+  ): void;
   /** {@link ErasureCoder.encode} split by columns over the pool's worker threads. */
   encodeParallel(data: readonly Uint8Array[], parity?: readonly Uint8Array[]): Promise<Uint8Array[]>;
   /** {@link ErasureCoder.reconstructInto} split by columns over the pool's worker threads. */
@@ -89,7 +93,10 @@ export function createErasureCoder(options: ErasureCoderOptions): ErasureCoder {
 
   const pool = () => {
     if (options.pool) return options.pool;
-    throw erasureError('ERASURE_BAD_ARGUMENT', 'Pass a worker pool (createErasureWorkerPool) to code in parallel.');
+    throw erasureError(
+      'ERASURE_BAD_ARGUMENT',
+      'Pass a worker pool (createErasureWorkerPool) to code in parallel.',
+    );
   };
 
   const encodeOutputs = (data: readonly Uint8Array[], parity?: readonly Uint8Array[]) => {
@@ -106,7 +113,8 @@ export function createErasureCoder(options: ErasureCoderOptions): ErasureCoder {
 
   const encode = (data: readonly Uint8Array[], parity?: readonly Uint8Array[]) => {
     const { len, out } = encodeOutputs(data, parity);
-    if (len > 0) runStaged(rt.heap, data, out, len, (ins, outs, cols) => run(plan.encodeJob(ins, outs, cols)));
+    if (len > 0)
+      runStaged(rt.heap, data, out, len, (ins, outs, cols) => run(plan.encodeJob(ins, outs, cols)));
     return out;
   };
 
@@ -121,7 +129,12 @@ export function createErasureCoder(options: ErasureCoderOptions): ErasureCoder {
       if (len === 0 || decode.targets.length === 0) return;
       const { ins, outs } = rebuildLists(shards, decode);
       runStaged(rt.heap, ins, outs, len, (inAddr, outAddr, cols) =>
-        run(decode.job(inAddr.map((a, i) => a || outAddr[i]!), cols)),
+        run(
+          decode.job(
+            inAddr.map((a, i) => a || outAddr[i]!),
+            cols,
+          ),
+        ),
       );
     } finally {
       decode.release();
@@ -165,7 +178,10 @@ export function createErasureCoder(options: ErasureCoderOptions): ErasureCoder {
     async encodeParallel(data, parity) {
       const workers = pool();
       const { len, out } = encodeOutputs(data, parity);
-      if (len > 0) await withShardsInMemory(rt.heap, data, out, len, (ins, outs) => workers.run(plan.encodeJob(ins, outs, len)));
+      if (len > 0)
+        await withShardsInMemory(rt.heap, data, out, len, (ins, outs) =>
+          workers.run(plan.encodeJob(ins, outs, len)),
+        );
       return out;
     },
     async reconstructParallel(shards, missing, options = {}) {
@@ -176,7 +192,12 @@ export function createErasureCoder(options: ErasureCoderOptions): ErasureCoder {
         if (len === 0 || decode.targets.length === 0) return;
         const { ins, outs } = rebuildLists(shards, decode);
         await withShardsInMemory(rt.heap, ins, outs, len, (inAddr, outAddr) =>
-          workers.run(decode.job(inAddr.map((a, i) => a || outAddr[i]!), len)),
+          workers.run(
+            decode.job(
+              inAddr.map((a, i) => a || outAddr[i]!),
+              len,
+            ),
+          ),
         );
       } finally {
         decode.release();

@@ -7,7 +7,11 @@ import { type KernelJob, runKernelJob, type ThreadScratch } from './kernelJob.ts
 import { instantiateKernels } from './wasmRuntime.ts';
 
 /** What the pool passes to each worker at start. */
-export type ErasureWorkerData = { module: WebAssembly.Module; memory: WebAssembly.Memory; scratch: ThreadScratch };
+export type ErasureWorkerData = {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  scratch: ThreadScratch;
+};
 /** One request: run columns [c0, c1) of `job`. */
 export type ErasureWorkerRequest = { id: number; job: KernelJob; c0: number; c1: number };
 /** The answer, with the error message when the kernel failed. */

@@ -42,7 +42,8 @@ export function runStaged(
       ins.forEach((p, i) => {
         if (p.stage >= 0) bytes.set(inputs[i]!.subarray(c0, c0 + cols), p.stage);
       });
-      const addr = (p: { fixed: number; stage: number }) => (p.stage >= 0 ? p.stage : p.fixed && p.fixed + c0);
+      const addr = (p: { fixed: number; stage: number }) =>
+        p.stage >= 0 ? p.stage : p.fixed && p.fixed + c0;
       run(ins.map(addr), outs.map(addr), cols);
       outs.forEach((p, i) => {
         if (p.stage >= 0) outputs[i]!.set(bytes.subarray(p.stage, p.stage + cols), c0);

@@ -22,9 +22,13 @@ export function validateShards(
   shards.forEach((s, index) => {
     if (s === undefined || s === null) {
       if (allowMissing) return;
-      throw erasureError('ERASURE_BAD_ARGUMENT', `Pass every one of the ${what}; index ${index} is missing.`, {
-        index,
-      });
+      throw erasureError(
+        'ERASURE_BAD_ARGUMENT',
+        `Pass every one of the ${what}; index ${index} is missing.`,
+        {
+          index,
+        },
+      );
     }
     if (!(s instanceof Uint8Array)) {
       throw erasureError('ERASURE_BAD_ARGUMENT', `Pass the ${what} as Uint8Arrays (Buffers are fine).`, {

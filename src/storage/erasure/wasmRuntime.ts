@@ -8,12 +8,20 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { erasureError } from './errors.ts';
 import { LEO_FFT_SKEW, leoMulLog } from './leopardField.ts';
-import { LAYOUT } from './wasmLayout.ts';
 import { createWasmHeap, type WasmHeap } from './wasmHeap.ts';
+import { LAYOUT } from './wasmLayout.ts';
 
 /** The exported kernels of assembly/erasure.ts (addresses are byte offsets in the memory). */
 export type ErasureKernels = {
-  cauchyApply(inputs: number, k: number, out: number, rows: number, tables: number, len: number, chunk: number): void;
+  cauchyApply(
+    inputs: number,
+    k: number,
+    out: number,
+    rows: number,
+    tables: number,
+    len: number,
+    chunk: number,
+  ): void;
   leoEncode(
     data: number,
     k: number,

@@ -57,13 +57,18 @@ export function createErasureWorkerPool(init: ErasureWorkerPoolInit = {}): Erasu
       const p = pending.get(id);
       pending.delete(id);
       if (!p) return;
-      if (error) p.reject(erasureError('ERASURE_WORKER_FAILED', 'An erasure worker failed; retry on one thread.', { error }));
+      if (error)
+        p.reject(
+          erasureError('ERASURE_WORKER_FAILED', 'An erasure worker failed; retry on one thread.', { error }),
+        );
       else p.resolve();
     });
     worker.on('error', (cause) => {
       for (const [id, p] of pending) {
         pending.delete(id);
-        p.reject(erasureError('ERASURE_WORKER_FAILED', 'An erasure worker crashed; retry on one thread.', {}, cause));
+        p.reject(
+          erasureError('ERASURE_WORKER_FAILED', 'An erasure worker crashed; retry on one thread.', {}, cause),
+        );
       }
     });
     worker.unref();
