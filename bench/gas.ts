@@ -9,6 +9,12 @@
  * "first" is an account's first claim, paid to an address that holds no Token yet, with the pool
  * already minted; "repeat" is the same account claiming the next epoch's delta.
  *
+ * Storage cases run first, with the same 3 validators: a term deal on a warm contract (not the first
+ * deal), a payments root at quorum 3 (not the first root), a first Credits claim at depth 10 (real
+ * 1,024-account tree), a challenge on a piece of a 16-piece deal (not the first challenge), and the
+ * answer for an 8 MiB piece (a 64 MiB segment at k = 8: 8,192 chunks, a depth-13 proof, synthetic
+ * like the depth-20 claim).
+ *
  * Usage: npm run bench -- gas
  */
 import { randomBytes } from 'node:crypto';
@@ -16,6 +22,7 @@ import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import {
   concatHex,
   encodeAbiParameters,
+  encodePacked,
   type Hex,
   keccak256,
   maxUint256,
@@ -23,7 +30,17 @@ import {
   toHex,
 } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { creditsAbi, registryAbi, rewardsAbi, tokenAbi, validatorsAbi } from '../src/chain/abi/index.ts';
+import {
+  challengesAbi,
+  creditsAbi,
+  paramsAbi,
+  registryAbi,
+  rewardsAbi,
+  storageDealsAbi,
+  tokenAbi,
+  validatorsAbi,
+} from '../src/chain/abi/index.ts';
+import { paramKey } from '../src/chain/deploy.ts';
 import { devAccounts } from '../src/chain/devAccounts.ts';
 import {
   createFixture,
@@ -58,6 +75,8 @@ export async function main(_args: string[] = []): Promise<Case[]> {
     await measureToken(f, measure);
     await measureRegistry(f, measure);
     await measureCredits(f, measure);
+    await joinValidators(f, 0, 3);
+    await measureStorage(f, measure);
     await measureRewards(f, measure);
   } finally {
     await f.close();
@@ -138,24 +157,203 @@ async function measureCredits(f: Fixture, measure: Measure) {
   );
 }
 
+/** Dev accounts 20+from .. 20+to join the validator set. */
+async function joinValidators(f: Fixture, from: number, to: number) {
+  for (const [i, a] of f.accounts.slice(20 + from, 20 + to).entries()) {
+    await f.as(a.privateKey).write({
+      address: f.contracts.Token,
+      abi: tokenAbi,
+      functionName: 'approve',
+      args: [f.contracts.Validators, maxUint256],
+    });
+    await f.as(a.privateKey).write({
+      address: f.contracts.Validators,
+      abi: validatorsAbi,
+      functionName: 'join',
+      args: [VALIDATOR_STAKE, `http://10.0.0.${from + i}:9000`],
+    });
+  }
+}
+
+/** Needs: account 3 registered as a storage node signing with its own key, account 5 holding credits. */
+async function measureStorage(f: Fixture, measure: Measure) {
+  const validators = f.accounts.slice(20, 23);
+  const client = f.as(5);
+  const pieceIds = Array.from({ length: 16 }, () => toHex(randomBytes(32)));
+  const dealTree = StandardMerkleTree.of(
+    pieceIds.map((id) => [id]),
+    ['bytes32'],
+  );
+  const createDeal = () =>
+    client.write({
+      address: f.contracts.StorageDeals,
+      abi: storageDealsAbi,
+      functionName: 'createDeal',
+      args: [dealTree.root as Hex, 128n << 20n, 16, 1000, 100n, false],
+    });
+  await createDeal(); // the first deal ever sets the totals from zero: not the steady state
+  await measure('storage.createDeal', createDeal);
+
+  const STORAGE_PAYMENTS_TYPES = {
+    StoragePayments: [
+      { name: 'epoch', type: 'uint256' },
+      { name: 'root', type: 'bytes32' },
+      { name: 'total', type: 'uint256' },
+    ],
+  } as const;
+  let epoch = BigInt(await readStorage(f, 'currentEpoch'));
+  await f.increaseTime(10 * f.deployment.settings.epochLength);
+  const post = async (root: Hex, total: bigint) => {
+    const message = { epoch: epoch++, root, total };
+    const signed = await Promise.all(
+      validators.map(async (a) => {
+        const account = privateKeyToAccount(a.privateKey);
+        const signature = await account.signTypedData({
+          domain: {
+            name: 'depin',
+            version: '1',
+            chainId: f.devnet.chainId,
+            verifyingContract: f.contracts.Validators,
+          },
+          types: STORAGE_PAYMENTS_TYPES,
+          primaryType: 'StoragePayments',
+          message,
+        });
+        return { signer: account.address, signature };
+      }),
+    );
+    return f.as(6).write({
+      address: f.contracts.StorageDeals,
+      abi: storageDealsAbi,
+      functionName: 'postPayments',
+      args: [message.epoch, message.root, message.total, packSignatures(signed)],
+    });
+  };
+  await post(toHex(randomBytes(32)), 10n); // the first root ever: not the steady state
+  const claimant = privateKeyToAccount(generatePrivateKey()).address;
+  const entries: [Hex, bigint][] = [[claimant, 50n]];
+  while (entries.length < 1024) entries.push([privateKeyToAccount(generatePrivateKey()).address, 1n]);
+  const tree = StandardMerkleTree.of(entries, ['address', 'uint256']);
+  await measure('storage.postPayments.quorum3', () => post(tree.root as Hex, 50n + 1023n));
+  const proof = tree.getProof([claimant, 50n]) as Hex[];
+  await measure('storage.claimCredits', () =>
+    f.as(6).write({
+      address: f.contracts.StorageDeals,
+      abi: storageDealsAbi,
+      functionName: 'claimCredits',
+      args: [claimant, 50n, proof],
+    }),
+  );
+
+  // Challenges: account 3 is a storage node whose signer is its own key; account 6 challenges.
+  await f.as(6).write({
+    address: f.contracts.Token,
+    abi: tokenAbi,
+    functionName: 'approve',
+    args: [f.contracts.Challenges, maxUint256],
+  });
+  const node = privateKeyToAccount(f.accounts[3]!.privateKey);
+  const chunks = 8192;
+  const chunkIndex = 4321;
+  const chunk = toHex(randomBytes(1024));
+  const path = syntheticChunkPath(chunkIndex, chunk, 13);
+  const receipt = {
+    node: node.address,
+    pieceId: pieceIds[7]!,
+    pieceRoot: path.root,
+    size: BigInt(chunks * 1024),
+    storedAt: await f.now(),
+  };
+  const signature = await node.signTypedData({
+    domain: {
+      name: 'depin',
+      version: '1',
+      chainId: f.devnet.chainId,
+      verifyingContract: f.contracts.Registry,
+    },
+    types: {
+      PieceReceipt: [
+        { name: 'node', type: 'address' },
+        { name: 'pieceId', type: 'bytes32' },
+        { name: 'pieceRoot', type: 'bytes32' },
+        { name: 'size', type: 'uint64' },
+        { name: 'storedAt', type: 'uint64' },
+      ],
+    },
+    primaryType: 'PieceReceipt',
+    message: receipt,
+  });
+  const dealId = await readStorage(f, 'dealCount');
+  const open = () =>
+    f.as(6).write({
+      address: f.contracts.Challenges,
+      abi: challengesAbi,
+      functionName: 'challenge',
+      args: [dealId, receipt, dealTree.getProof([receipt.pieceId]) as Hex[], chunkIndex, signature],
+    });
+  await open(); // the first challenge ever sets the counter from zero
+  await measure('challenge.open', open);
+  const id = await f.public.readContract({
+    address: f.contracts.Challenges,
+    abi: challengesAbi,
+    functionName: 'challengeCount',
+  });
+  await measure('challenge.respond', () =>
+    f.as(3).write({
+      address: f.contracts.Challenges,
+      abi: challengesAbi,
+      functionName: 'respond',
+      args: [id, chunk, path.proof],
+    }),
+  );
+  await open();
+  await f.increaseTime(
+    await f.public.readContract({
+      address: f.contracts.Params,
+      abi: paramsAbi,
+      functionName: 'get',
+      args: [paramKey('CHALLENGE_WINDOW')],
+    }),
+  );
+  await measure('challenge.expire', () =>
+    f.as(6).write({
+      address: f.contracts.Challenges,
+      abi: challengesAbi,
+      functionName: 'expire',
+      args: [id + 1n],
+    }),
+  );
+  await measure('storage.terminate', () =>
+    client.write({
+      address: f.contracts.StorageDeals,
+      abi: storageDealsAbi,
+      functionName: 'terminate',
+      args: [dealId],
+    }),
+  );
+}
+
+function readStorage(f: Fixture, functionName: 'currentEpoch' | 'dealCount') {
+  return f.public.readContract({ address: f.contracts.StorageDeals, abi: storageDealsAbi, functionName });
+}
+
+/** A proof of `depth` random siblings for chunk `index` and the piece root it implies (sorted pairs). */
+function syntheticChunkPath(index: number, chunk: Hex, depth: number): { root: Hex; proof: Hex[] } {
+  let node = keccak256(encodePacked(['uint32', 'bytes'], [index, chunk]));
+  const proof: Hex[] = [];
+  for (let i = 0; i < depth; i++) {
+    const sibling = toHex(randomBytes(32));
+    proof.push(sibling);
+    node = keccak256(
+      BigInt(node) < BigInt(sibling) ? concatHex([node, sibling]) : concatHex([sibling, node]),
+    );
+  }
+  return { root: node, proof };
+}
+
 async function measureRewards(f: Fixture, measure: Measure) {
   const extra = f.accounts.slice(20, 20 + EXTRA);
-  const join = async (from: number, to: number) => {
-    for (const [i, a] of extra.slice(from, to).entries()) {
-      await f.as(a.privateKey).write({
-        address: f.contracts.Token,
-        abi: tokenAbi,
-        functionName: 'approve',
-        args: [f.contracts.Validators, maxUint256],
-      });
-      await f.as(a.privateKey).write({
-        address: f.contracts.Validators,
-        abi: validatorsAbi,
-        functionName: 'join',
-        args: [VALIDATOR_STAKE, `http://10.0.0.${from + i}:9000`],
-      });
-    }
-  };
+  const join = (from: number, to: number) => joinValidators(f, from, to);
   let members = 0;
   let epoch = 0n;
   const post = async (rewardsRoot: Hex, total: bigint) => {
@@ -184,8 +382,7 @@ async function measureRewards(f: Fixture, measure: Measure) {
       args: [account, cumulative, proof],
     });
 
-  await join(0, 3);
-  members = 3;
+  members = 3; // joined before the storage cases
   await f.increaseTime(100 * f.deployment.settings.epochLength);
   await post(randomRoot(), E18); // the first root ever sets storage from zero: not the steady state
   await measure('postRoot.quorum3', () => post(randomRoot(), E18));
