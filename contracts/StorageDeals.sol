@@ -237,7 +237,7 @@ contract StorageDeals {
     }
 
     /// @notice −ln(1 − bps/10⁴) in 18-decimal fixed point, by the series Σ xᵏ/k (x = bps/10⁴), each
-    ///         power and quotient rounded down, summed until a term vanishes. Exact to ~1e-18 for the
+    ///         power and quotient rounded down, summed until a term vanishes. Within ~1e-16 for the
     ///         governed range (bps ≤ 5000); slightly low, so the endowment errs high.
     function lnOneMinus(uint256 bps) public pure returns (uint256 sum) {
         uint256 x = (bps * WAD) / 10_000;
