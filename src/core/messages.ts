@@ -92,7 +92,7 @@ export const messageTypes = {
     { name: 'node', type: 'address' },
     { name: 'pieceId', type: 'bytes32' },
     { name: 'chunk', type: 'uint32' },
-    { name: 'chunkHash', type: 'bytes32' },
+    { name: 'leaf', type: 'bytes32' },
     { name: 'pieceRoot', type: 'bytes32' },
     { name: 'answeredAt', type: 'uint64' },
   ],
@@ -156,13 +156,16 @@ export type AuditMessage = {
   nonce: Hex;
   expiry: bigint;
 };
-/** The node's signed answer to an audit: `chunkHash` = keccak256 of the (zero-padded) chunk it sent. */
+/**
+ * The node's signed answer to an audit: `leaf` = keccak256(uint32be(chunk) ‖ the 1 KiB zero-padded
+ * chunk it sent), the Merkle leaf its proof starts from.
+ */
 export type AuditResponseMessage = {
   audit: Hex;
   node: Hex;
   pieceId: Hex;
   chunk: number;
-  chunkHash: Hex;
+  leaf: Hex;
   pieceRoot: Hex;
   answeredAt: bigint;
 };
@@ -259,7 +262,7 @@ const schemas = {
     node: addr,
     pieceId: hex32,
     chunk: small,
-    chunkHash: hex32,
+    leaf: hex32,
     pieceRoot: hex32,
     answeredAt: uint,
   }),

@@ -1,50 +1,35 @@
 /**
- * The piece commitment (docs/storage.md, "Data path" step 5) as the node needs it: a piece is cut
- * into 1 KiB chunks (the last zero-padded), each leaf is keccak256(chunk), and `pieceRoot` is the
- * root of the OpenZeppelin `SimpleMerkleTree` over the leaves — leaves sorted ascending, heap layout,
- * inner node = keccak256(sorted pair) — so `MerkleProof.verify` on chain accepts the proofs.
+ * The piece commitment of src/storage/client/pieces.ts (1 KiB chunks, the last zero-padded;
+ * leaf i = keccak256(uint32be(i) ‖ chunk i); `pieceRoot` = the `SimpleMerkleTree` root of the
+ * leaves), computed the way a node needs it: incrementally while an upload streams in, so a piece is
+ * never held in memory whole, and a tree rebuilt from stored leaves for audits without rereading
+ * the piece.
  *
- * Kept in the node's folder because src/storage/client/pieces.ts did not exist yet when the node
- * needed it; once it does, the two must agree byte for byte (the tests pin the root to
- * @openzeppelin/merkle-tree's).
- *
- * Leaves are hashed incrementally as an upload streams in (noble keccak: ~75 µs per chunk on the
- * reference machine, the upload's main CPU cost); inner nodes go through the project's WebAssembly
- * keccak kernel (~0.3 µs each).
+ * It runs the client's WebAssembly leaf hasher and tree builder on the same per-thread commitment
+ * memory, synchronously inside each call, so concurrent uploads keep their state in their own
+ * JavaScript buffers and never see each other's bytes in the shared memory.
  */
-import { keccak_256 } from '@noble/hashes/sha3';
-import { bytesToHex, type Hex, hexToBytes } from 'viem';
-import { sortRecords } from '../../core/byteRecords.ts';
+import type { Hex } from 'viem';
+import { KECCAK_RESERVED_BYTES } from '../../core/keccak.ts';
 import {
-  createKeccakKernel,
-  growKeccakKernel,
-  KECCAK_RESERVED_BYTES,
-  type KeccakKernel,
-} from '../../core/keccak.ts';
+  CHUNK_SCRATCH_BYTES,
+  CHUNK_SIZE,
+  type ChunkLeavesFunction,
+  instantiateChunkLeaves,
+  writeChunkPadding,
+} from '../client/chunkLeaves.ts';
+import { buildSortedTree, commitmentKernel, sortedTreeProof } from '../client/sortedTree.ts';
 
-/** Bytes per chunk: the unit of audits and of the piece Merkle tree. */
-export const CHUNK_SIZE = 1024;
+/** Chunks hashed per WebAssembly call (see chunkLeaves.ts on why in batches). */
+const BATCH = 64;
+const SCRATCH = KECCAK_RESERVED_BYTES;
+const DATA = SCRATCH + Math.ceil(CHUNK_SCRATCH_BYTES / 64) * 64;
+const OUT = DATA + BATCH * CHUNK_SIZE;
 
-/**
- * Number of chunks (= leaves) of a piece of `size` bytes.
- *
- * @example chunkCount(1025); // 2
- */
-export function chunkCount(size: number): number {
-  return Math.ceil(size / CHUNK_SIZE);
-}
+let chunkLeaves: ChunkLeavesFunction | undefined;
 
 /**
- * The leaf of one chunk: keccak256 of its 1 KiB (zero-padded) bytes.
- *
- * @example hashChunk(new Uint8Array(CHUNK_SIZE)); // Uint8Array(32)
- */
-export function hashChunk(chunk: Uint8Array): Uint8Array {
-  return keccak_256(chunk);
-}
-
-/**
- * Hashes a piece's chunks as its bytes arrive, in any slicing.
+ * Hashes a piece's chunk leaves as its bytes arrive, in any slicing.
  *
  * @example
  * const h = createChunkHasher();
@@ -53,7 +38,7 @@ export function hashChunk(chunk: Uint8Array): Uint8Array {
  */
 export type ChunkHasher = {
   update(bytes: Uint8Array): void;
-  /** The leaves (keccak256 of each zero-padded chunk, in chunk order); call once, at the end. */
+  /** The leaves in chunk order (the last chunk zero-padded); call once, at the end. */
   digest(): Uint8Array;
   /** Bytes seen so far. */
   readonly size: number;
@@ -63,15 +48,29 @@ export function createChunkHasher(): ChunkHasher {
   const pending = new Uint8Array(CHUNK_SIZE);
   let fill = 0;
   let size = 0;
-  let leaves = new Uint8Array(32 * 64);
+  let leaves = new Uint8Array(32 * BATCH);
   let count = 0;
-  const push = (chunk: Uint8Array) => {
-    if (32 * (count + 1) > leaves.length) {
-      const bigger = new Uint8Array(leaves.length * 2);
-      bigger.set(leaves);
+  /** Hashes `n` whole chunks at `bytes[at..]` as chunks count, count+1, …  */
+  const hash = (bytes: Uint8Array, at: number, n: number) => {
+    if (32 * (count + n) > leaves.length) {
+      const bigger = new Uint8Array(Math.max(2 * leaves.length, 32 * (count + n)));
+      bigger.set(leaves.subarray(0, 32 * count));
       leaves = bigger;
     }
-    leaves.set(keccak_256(chunk), 32 * count++);
+    const kernel = commitmentKernel(OUT + 32 * BATCH);
+    chunkLeaves ??= instantiateChunkLeaves(kernel.memory);
+    const mem = new Uint8Array(kernel.memory.buffer);
+    writeChunkPadding(mem, SCRATCH);
+    for (let done = 0; done < n; done += BATCH) {
+      const k = Math.min(BATCH, n - done);
+      const from = count + done;
+      mem.set(bytes.subarray(at + done * CHUNK_SIZE, at + (done + k) * CHUNK_SIZE), DATA);
+      // Chunk i is read at src + 1024i and its leaf written at out + 32i (i32 arithmetic wraps), so
+      // offsetting both by the first index puts this batch at DATA and its leaves at OUT.
+      chunkLeaves((DATA - CHUNK_SIZE * from) | 0, from, from + k, (OUT - 32 * from) | 0, SCRATCH);
+      leaves.set(mem.subarray(OUT, OUT + 32 * k), 32 * from);
+    }
+    count += n;
   };
   return {
     get size() {
@@ -86,17 +85,19 @@ export function createChunkHasher(): ChunkHasher {
         fill += take;
         at = take;
         if (fill < CHUNK_SIZE) return;
-        push(pending);
+        hash(pending, 0, 1);
         fill = 0;
       }
-      for (; at + CHUNK_SIZE <= bytes.length; at += CHUNK_SIZE) push(bytes.subarray(at, at + CHUNK_SIZE));
+      const whole = Math.floor((bytes.length - at) / CHUNK_SIZE);
+      if (whole > 0) hash(bytes, at, whole);
+      at += whole * CHUNK_SIZE;
       pending.set(bytes.subarray(at), 0);
       fill = bytes.length - at;
     },
     digest() {
       if (fill > 0) {
         pending.fill(0, fill);
-        push(pending);
+        hash(pending, 0, 1);
         fill = 0;
       }
       return leaves.slice(0, 32 * count);
@@ -119,79 +120,26 @@ export type ChunkTree = {
  * const h = createChunkHasher();
  * h.update(piece);
  * const tree = buildChunkTree(h.digest());
- * tree.root; // the piece's pieceRoot
- * tree.proof(3); // chunk 3's proof
+ * tree.root; // = pieceRoot(piece)
+ * tree.proof(3); // = chunkProof(piece, 3).proof
  */
 export function buildChunkTree(leaves: Uint8Array): ChunkTree {
-  const n = leaves.length / 32;
-  if (!Number.isInteger(n) || n < 1) throw new RangeError('a piece tree needs at least one 32-byte leaf');
-  const treeBytes = 32 * (2 * n - 1);
-  kernel ??= createKeccakKernel(treeBytes, KERNEL_MAX_BYTES);
-  growKeccakKernel(kernel, treeBytes);
-  const mem = new Uint8Array(kernel.memory.buffer);
-  const base = KECCAK_RESERVED_BYTES;
-  // OpenZeppelin's layout: the k-th smallest leaf at heap index 2n−2−k.
-  const byRank = sortRecords(leaves, 0, 32, 32, n);
-  const position = new Uint32Array(n);
-  for (let k = 0; k < n; k++) {
-    const leaf = byRank[k]!;
-    const at = 2 * n - 2 - k;
-    position[leaf] = at;
-    mem.set(leaves.subarray(32 * leaf, 32 * leaf + 32), base + 32 * at);
-  }
-  kernel.hashNodes(base, 0, n - 1);
-  const tree = mem.slice(base, base + treeBytes);
-  const node = (i: number): Hex => bytesToHex(tree.subarray(32 * i, 32 * i + 32));
+  const m = leaves.length / 32;
+  if (!Number.isInteger(m) || m < 1) throw new RangeError('a piece tree needs at least one 32-byte leaf');
+  const hashes = KECCAK_RESERVED_BYTES;
+  const at = hashes + 32 * m;
+  const kernel = commitmentKernel(at + 32 * (2 * m - 1));
+  new Uint8Array(kernel.memory.buffer).set(leaves, hashes);
+  const positions = buildSortedTree(kernel, hashes, m, at);
+  const tree = new Uint8Array(kernel.memory.buffer).slice(at, at + 32 * (2 * m - 1));
   return {
-    root: node(0),
-    leafCount: n,
+    root: `0x${Buffer.from(tree.buffer, 0, 32).toString('hex')}`,
+    leafCount: m,
     proof(index) {
-      if (!Number.isInteger(index) || index < 0 || index >= n) {
-        throw new RangeError(`chunk ${index} is outside the piece (0..${n - 1})`);
+      if (!Number.isInteger(index) || index < 0 || index >= m) {
+        throw new RangeError(`chunk ${index} is outside the piece (0..${m - 1})`);
       }
-      const proof: Hex[] = [];
-      for (let i = position[index]!; i > 0; i = (i - 1) >> 1) proof.push(node(i % 2 === 1 ? i + 1 : i - 1));
-      return proof;
+      return sortedTreeProof(tree, 0, positions[index]!);
     },
   };
-}
-let kernel: KeccakKernel | undefined;
-/** Tree memory for pieces up to 4 GiB (64 bytes of tree per KiB of piece). */
-const KERNEL_MAX_BYTES = 256 * 1024 * 1024;
-
-/**
- * The `pieceRoot` of a whole piece in memory (tests and small pieces; uploads hash as they stream).
- *
- * @example pieceRootOf(new Uint8Array(2048)); // '0x…'
- */
-export function pieceRootOf(piece: Uint8Array): Hex {
-  const h = createChunkHasher();
-  h.update(piece);
-  return buildChunkTree(h.digest()).root;
-}
-
-/**
- * True when `chunk` (the zero-padded 1 KiB chunk) and `proof` lead to `root` under sorted-pair
- * hashing — what a validator checks on an audit answer.
- *
- * @example verifyChunkProof(tree.root, chunk, tree.proof(0)); // true
- */
-export function verifyChunkProof(root: Hex, chunk: Uint8Array, proof: readonly Hex[]): boolean {
-  if (chunk.length !== CHUNK_SIZE) return false;
-  let node = hashChunk(chunk);
-  for (const p of proof) {
-    const sibling = hexToBytes(p);
-    if (sibling.length !== 32) return false;
-    const pair = new Uint8Array(64);
-    const first = compare(node, sibling) <= 0;
-    pair.set(first ? node : sibling, 0);
-    pair.set(first ? sibling : node, 32);
-    node = keccak_256(pair);
-  }
-  return bytesToHex(node) === root.toLowerCase();
-}
-
-function compare(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < 32; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return 0;
 }

@@ -16,7 +16,8 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { Readable } from 'node:stream';
 import { bytesToHex, type Hex } from 'viem';
 import { DepinError } from '../../core/errors.ts';
-import { buildChunkTree, CHUNK_SIZE, chunkCount, createChunkHasher, hashChunk } from './chunks.ts';
+import { CHUNK_SIZE, chunkCount, verifyChunk } from '../client/pieces.ts';
+import { buildChunkTree, createChunkHasher } from './chunks.ts';
 
 /** One indexed piece. Times are unix seconds. */
 export type PieceRecord = {
@@ -42,8 +43,8 @@ export type PutPiece = {
   expiresAt?: number | null;
 };
 
-/** A chunk of a piece with what an auditor needs to check it. */
-export type ChunkAnswer = { chunk: Uint8Array; chunkHash: Hex; proof: Hex[]; pieceRoot: Hex };
+/** A chunk of a piece with what an auditor needs to check it; `leaf` = keccak256(uint32be(index) ‖ chunk). */
+export type ChunkAnswer = { chunk: Uint8Array; leaf: Hex; proof: Hex[]; pieceRoot: Hex };
 
 export type PieceStoreStats = { capacity: number; used: number; reserved: number; pieces: number };
 
@@ -299,14 +300,23 @@ export function createPieceStore(init: PieceStoreInit): PieceStore {
       }
       const leaves = (q.leaves.get(record.pieceId) as { leaves: Uint8Array } | undefined)?.leaves;
       const tree = leaves ? buildChunkTree(leaves) : undefined;
-      const chunkHash = bytesToHex(hashChunk(chunk));
-      const leaf = leaves ? bytesToHex(leaves.subarray(32 * index, 32 * index + 32)) : undefined;
-      if (!tree || tree.root !== record.pieceRoot || leaf !== chunkHash) {
+      const proof = tree?.proof(index);
+      if (
+        !leaves ||
+        !proof ||
+        tree?.root !== record.pieceRoot ||
+        !verifyChunk(record.pieceRoot, index, chunk, proof)
+      ) {
         throw new DepinError('PIECE_CORRUPT', `Piece ${pieceId} no longer matches its pieceRoot on disk.`, {
           status: 500,
         });
       }
-      return { chunk, chunkHash, proof: tree.proof(index), pieceRoot: record.pieceRoot };
+      return {
+        chunk,
+        leaf: bytesToHex(leaves.subarray(32 * index, 32 * index + 32)),
+        proof,
+        pieceRoot: record.pieceRoot,
+      };
     },
 
     markDeleted(pieceId) {

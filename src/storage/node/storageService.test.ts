@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { bytesToHex, type Hex, keccak256, type LocalAccount } from 'viem';
+import { bytesToHex, concat, type Hex, keccak256, type LocalAccount, numberToBytes } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { startJsonServer } from '../../core/http.ts';
 import { createLogger } from '../../core/log.ts';
@@ -20,7 +20,7 @@ import {
 } from '../../core/messages.ts';
 import { createMetrics } from '../../core/metrics.ts';
 import { createNonceStore } from '../../core/nonces.ts';
-import { CHUNK_SIZE, pieceRootOf, verifyChunkProof } from './chunks.ts';
+import { CHUNK_SIZE, pieceRoot, verifyChunk } from '../client/pieces.ts';
 import { encodeOrderHeader, ORDER_HEADER } from './orderHeader.ts';
 import { type StorageComponents, type StorageInit, storage } from './storageService.ts';
 
@@ -36,7 +36,7 @@ const validators = new Set([validator.address.toLowerCase()]);
 type Piece = { bytes: Uint8Array; pieceId: Hex; pieceRoot: Hex };
 const makePiece = (size: number): Piece => {
   const bytes = randomBytes(size);
-  return { bytes, pieceId: bytesToHex(randomBytes(32)), pieceRoot: pieceRootOf(bytes) };
+  return { bytes, pieceId: bytesToHex(randomBytes(32)), pieceRoot: pieceRoot(bytes) };
 };
 const nonce = () => bytesToHex(randomBytes(32));
 const inFiveMinutes = () => BigInt(Math.floor(Date.now() / 1000) + 300);
@@ -438,7 +438,7 @@ describe('storage service: audits', () => {
     assert.equal(chunk.length, CHUNK_SIZE);
     assert.deepEqual(chunk.subarray(0, 10), Buffer.from(p.bytes.subarray(5 * CHUNK_SIZE)));
     assert.equal(answer.pieceRoot, p.pieceRoot);
-    assert.ok(verifyChunkProof(p.pieceRoot, chunk, answer.proof));
+    assert.ok(verifyChunk(p.pieceRoot, 5, chunk, answer.proof));
     const { message } = await verifyEnvelope(answer.response, {
       type: 'AuditResponse',
       domain,
@@ -448,7 +448,7 @@ describe('storage service: audits', () => {
     const { hash } = await verifyEnvelope(request, { type: 'Audit', domain, signerField: 'validator' });
     assert.equal(message.audit, hash);
     assert.equal(message.chunk, 5);
-    assert.equal(message.chunkHash, keccak256(chunk));
+    assert.equal(message.leaf, keccak256(concat([numberToBytes(5, { size: 4 }), chunk])));
     assert.equal(message.pieceRoot, p.pieceRoot);
   });
 

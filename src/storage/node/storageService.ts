@@ -243,7 +243,7 @@ export function storage(init: StorageInit): (c: StorageComponents) => NodeServic
                 node: c.account.address,
                 pieceId: message.pieceId.toLowerCase() as Hex,
                 chunk: message.chunk,
-                chunkHash: answer.chunkHash,
+                leaf: answer.leaf,
                 pieceRoot: answer.pieceRoot,
                 answeredAt: BigInt(now()),
               }),
