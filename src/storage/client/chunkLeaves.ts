@@ -17,10 +17,14 @@
  * on the core kernel's memory and the tree is built in place by its `hashNodes`.
  */
 
-/** Bytes per chunk of a piece. */
+/** Bytes per chunk of a piece: the unit of audits. @example Math.ceil(piece.length / CHUNK_SIZE) // chunks */
 export const CHUNK_SIZE = 1024;
 
-/** Bytes of the scratch message `chunks` needs: the padded 1028-byte leaf preimage. */
+/**
+ * Bytes of the scratch message `chunks` needs: the padded 1028-byte leaf preimage.
+ *
+ * @example const data = scratch + Math.ceil(CHUNK_SCRATCH_BYTES / 64) * 64;
+ */
 export const CHUNK_SCRATCH_BYTES = 1088;
 
 /** The exported function: see the module comment. */

@@ -19,7 +19,11 @@ export type RootKeyParams = {
   parallelism: number;
 };
 
-/** The production parameters: t = 3, m = 64 MiB, p = 1 (~0.2 s on the 2-core reference machine). */
+/**
+ * The production parameters: t = 3, m = 64 MiB, p = 1 (~0.2 s on the 2-core reference machine).
+ *
+ * @example ROOT_KEY_PARAMS.memoryKiB; // 65536
+ */
 export const ROOT_KEY_PARAMS: RootKeyParams = Object.freeze({ passes: 3, memoryKiB: 65536, parallelism: 1 });
 
 const KEY_BYTES = 32;

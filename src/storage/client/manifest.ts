@@ -24,7 +24,7 @@ const hex = (digits: number, what: string) =>
   });
 const count = z.number().int().nonnegative();
 
-/** One stored piece of a segment. */
+/** One stored piece of a segment. @example manifestPieceSchema.parse(piece) */
 export const manifestPieceSchema = z.object({
   index: z
     .number()
@@ -38,7 +38,11 @@ export const manifestPieceSchema = z.object({
   node: hex(40, 'a node address').nullable(),
 });
 
-/** One segment: sizes, its wrapped key and its stored pieces (those that were placed; any k suffice). */
+/**
+ * One segment: sizes, its wrapped key and its stored pieces (those that were placed; any k suffice).
+ *
+ * @example manifestSegmentSchema.parse(segment)
+ */
 export const manifestSegmentSchema = z.object({
   index: count.max(0xffffffff),
   size: count.max(MAX_SEGMENT_SIZE),

@@ -10,10 +10,10 @@ import { storageError } from './errors.ts';
 import { fileIdBytes } from './fileId.ts';
 import { checkIndex, checkKey } from './keys.ts';
 
-/** Bytes sealing adds: the GCM tag. */
+/** Bytes sealing adds: the GCM tag. @example sealed.length - SEAL_TAG_BYTES // plaintext size */
 export const SEAL_TAG_BYTES = 16;
 
-/** The most plaintext bytes one segment holds (64 MiB). */
+/** The most plaintext bytes one segment holds (64 MiB). @example Math.ceil(size / MAX_SEGMENT_SIZE) // segments */
 export const MAX_SEGMENT_SIZE = 64 * 1024 * 1024;
 
 /** Which segment is sealed, and with which key. */

@@ -11,9 +11,13 @@ import { createErasureCoder, type ErasureCoder } from '../erasure/erasureCoder.t
 import { type ErasureAlgorithm, resolveAlgorithm } from '../erasure/shape.ts';
 import { storageError } from './errors.ts';
 import { pieceId, pieceRoot } from './pieces.ts';
-import { openSegment, sealedSizeOf, sealSegment } from './seal.ts';
+import { MAX_SEGMENT_SIZE, openSegment, sealedSizeOf, sealSegment } from './seal.ts';
 
-/** Shards are padded to a multiple of this many bytes (the erasure coder's SIMD width). */
+/**
+ * Shards are padded to a multiple of this many bytes (the erasure coder's SIMD width).
+ *
+ * @example segment.shardSize % SHARD_ALIGN; // 0
+ */
 export const SHARD_ALIGN = 64;
 
 /** Parameters of {@link encodeSegment}. */
@@ -95,6 +99,15 @@ export function shardSizeOf(sealedSize: number, k: number): number {
 export function encodeSegment(parameters: EncodeSegmentParameters): EncodeSegmentReturnType {
   const { plaintext, index, fileId, segmentKey, k, n } = parameters;
   const coder = coderFor(k, n, parameters.algorithm);
+  if (!(plaintext instanceof Uint8Array) || plaintext.length > MAX_SEGMENT_SIZE) {
+    throw storageError(
+      'STORAGE_BAD_INPUT',
+      `Encode a segment of at most ${MAX_SEGMENT_SIZE} bytes (a Uint8Array).`,
+      {
+        size: plaintext instanceof Uint8Array ? plaintext.length : typeof plaintext,
+      },
+    );
+  }
   const sealedSize = sealedSizeOf(plaintext.length);
   const shardSize = shardSizeOf(sealedSize, k);
   const all = new Uint8Array(n * shardSize);
@@ -154,7 +167,8 @@ export function decodeSegment(parameters: DecodeSegmentParameters): DecodeSegmen
     const ok =
       piece instanceof Uint8Array &&
       piece.length === shardSize &&
-      pieceRoot(piece) === pieceRoots[i]?.toLowerCase();
+      typeof pieceRoots[i] === 'string' &&
+      pieceRoot(piece) === pieceRoots[i].toLowerCase();
     if (!ok) corrupt.push(i);
     else if (used.length < k) {
       used.push(i);

@@ -18,10 +18,10 @@ import {
 } from '../../core/keccak.ts';
 import { storageError } from './errors.ts';
 
-/** The most bytes the commitment memory may grow to (a piece of ~1.9 GiB). */
+/** The most bytes the commitment memory may grow to (a piece of ~1.9 GiB). @example commitmentKernel(COMMITMENT_MAX_BYTES - 64) */
 export const COMMITMENT_MAX_BYTES = 2 ** 31;
 
-/** Root of a tree with no leaves: bytes32(0), which no proof verifies against. */
+/** Root of a tree with no leaves: bytes32(0), which no proof verifies against. @example dealRoot([]) === EMPTY_ROOT */
 export const EMPTY_ROOT: Hex = `0x${'0'.repeat(64)}`;
 
 let workspace: KeccakKernel | undefined;
