@@ -9,7 +9,8 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { bytesToHex, type Hex } from 'viem';
 import { CHUNK_SIZE, pieceRoot, verifyChunk } from '../client/pieces.ts';
 import { buildChunkTree, createChunkHasher } from './chunks.ts';
-import { createPieceStore, type PieceStore, pathOf } from './pieceStore.ts';
+import { pathOf } from './pieceFiles.ts';
+import { createPieceStore, type PieceStore } from './pieceStore.ts';
 
 type Piece = { bytes: Uint8Array; pieceId: Hex; pieceRoot: Hex; size: number };
 const CLIENT = '0x00000000000000000000000000000000000000c1' as Hex;

@@ -1,23 +1,22 @@
 /**
- * Pieces on disk. Each piece is a file `pieces/ab/cd/<id>` (ab, cd = the id's first two bytes in
- * hex), indexed in SQLite with its size, root, deal, owner, expiry and chunk leaves.
+ * Pieces on disk (files: pieceFiles.ts), indexed in SQLite with their size, root, deal, owner,
+ * expiry and chunk leaves (so an audit rebuilds the tree without rereading the piece).
  *
- * A write goes to a temp file in the piece's own directory, is hashed as it streams, fsynced, renamed
- * over its final name (atomic within a directory), the directory fsynced, and only then indexed. So a
+ * A piece file is published (fsynced and renamed into place) before its index row is written, so a
  * crash leaves at worst a temp file or an unindexed file, never a half piece under a real name; on
  * open, {@link PieceStore.recover} deletes both, and index rows whose file is gone. Used bytes are
  * the sum of indexed sizes; an upload reserves its declared size first, so concurrent uploads cannot
  * overshoot the capacity together.
  */
-import { mkdirSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
-import { type FileHandle, open, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import type { DatabaseSync } from 'node:sqlite';
 import type { Readable } from 'node:stream';
 import { bytesToHex, type Hex } from 'viem';
 import { DepinError } from '../../core/errors.ts';
-import { CHUNK_SIZE, chunkCount, verifyChunk } from '../client/pieces.ts';
-import { buildChunkTree, createChunkHasher } from './chunks.ts';
+import { chunkCount, verifyChunk } from '../client/pieces.ts';
+import { buildChunkTree } from './chunks.ts';
+import { pathOf, readPieceChunk, removePieceFile, scanPieceFiles, writePieceFile } from './pieceFiles.ts';
 
 /** One indexed piece. Times are unix seconds. */
 export type PieceRecord = {
@@ -124,11 +123,7 @@ export function createPieceStore(init: PieceStoreInit): PieceStore {
 
   /** Unlinks a piece's file and its rows (synchronously, so nothing interleaves). */
   const collect = (pieceId: string) => {
-    try {
-      unlinkSync(pathOf(dir, pieceId));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
+    removePieceFile(dir, pieceId);
     db.exec('BEGIN');
     q.remove.run(pieceId);
     q.removeLeaves.run(pieceId);
@@ -182,84 +177,25 @@ export function createPieceStore(init: PieceStoreInit): PieceStore {
       }
       reserved += piece.size;
       inFlight.add(id);
-      const final = pathOf(dir, id);
-      const folder = join(final, '..');
-      const temp = join(folder, `.${id}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-      let fh: FileHandle | undefined;
       try {
-        mkdirSync(folder, { recursive: true });
-        fh = await open(temp, 'wx');
-        const hasher = createChunkHasher();
-        for await (const part of body) {
-          if (hasher.size + part.length > piece.size) {
-            throw new DepinError(
-              'BODY_TOO_LARGE',
-              `The body is longer than the ordered ${piece.size} bytes.`,
-              {
-                status: 413,
-              },
-            );
-          }
-          hasher.update(part);
-          await fh.write(part);
-        }
-        if (hasher.size < piece.size) {
-          throw new DepinError(
-            'BODY_TOO_SHORT',
-            `The body has ${hasher.size} bytes, the order says ${piece.size}: upload the whole piece.`,
-          );
-        }
-        const leaves = hasher.digest();
-        const got = buildChunkTree(leaves).root;
-        if (got !== root) {
-          throw new DepinError(
-            'PIECE_HASH_MISMATCH',
-            'The uploaded bytes do not hash to the ordered pieceRoot: nothing was stored.',
-            { details: { expected: root, got } },
-          );
-        }
-        await fh.sync();
-        await fh.close();
-        fh = undefined;
-        await rename(temp, final);
-        await syncDir(folder);
+        const leaves = await writePieceFile(dir, { pieceId: id, size: piece.size, pieceRoot: root }, body);
         const storedAt = now();
         const expiresAt = piece.expiresAt ?? null;
+        const client = piece.client.toLowerCase() as Hex;
         db.exec('BEGIN');
         try {
-          q.insert.run(
-            id,
-            piece.size,
-            root,
-            piece.dealId.toString(),
-            piece.client.toLowerCase(),
-            expiresAt,
-            storedAt,
-          );
+          q.insert.run(id, piece.size, root, piece.dealId.toString(), client, expiresAt, storedAt);
           q.insertLeaves.run(id, leaves);
           db.exec('COMMIT');
         } catch (e) {
           db.exec('ROLLBACK');
-          unlinkSync(final);
+          removePieceFile(dir, id);
           throw e;
         }
         used += piece.size;
         count++;
-        return {
-          pieceId: id,
-          size: piece.size,
-          pieceRoot: root,
-          dealId: piece.dealId,
-          client: piece.client.toLowerCase() as Hex,
-          expiresAt,
-          storedAt,
-          deleted: false,
-          existed: false,
-        };
-      } catch (e) {
-        await fh?.close().catch(() => {});
-        rmSync(temp, { force: true });
-        throw e;
+        const record = { pieceId: id, size: piece.size, pieceRoot: root, dealId: piece.dealId, client };
+        return { ...record, expiresAt, storedAt, deleted: false, existed: false };
       } finally {
         reserved -= piece.size;
         inFlight.delete(id);
@@ -289,15 +225,9 @@ export function createPieceStore(init: PieceStoreInit): PieceStore {
           `Piece ${pieceId} has chunks 0..${chunks - 1}, not ${index}.`,
         );
       }
-      const chunk = new Uint8Array(CHUNK_SIZE);
-      const fh = await open(pathOf(dir, record.pieceId), 'r').catch((e: unknown) => {
+      const chunk = await readPieceChunk(dir, record.pieceId, index).catch((e: unknown) => {
         throw new DepinError('PIECE_CORRUPT', `Piece ${pieceId}'s file is gone.`, { status: 500, cause: e });
       });
-      try {
-        await fh.read(chunk, 0, CHUNK_SIZE, index * CHUNK_SIZE);
-      } finally {
-        await fh.close();
-      }
       const leaves = (q.leaves.get(record.pieceId) as { leaves: Uint8Array } | undefined)?.leaves;
       const tree = leaves ? buildChunkTree(leaves) : undefined;
       const proof = tree?.proof(index);
@@ -335,39 +265,13 @@ export function createPieceStore(init: PieceStoreInit): PieceStore {
     },
 
     recover() {
-      let tempFiles = 0;
-      let orphanFiles = 0;
-      let missingRows = 0;
       const indexed = new Map(
         (q.all.all() as { pieceId: string; size: number }[]).map((r) => [r.pieceId, r.size]),
       );
-      const seen = new Set<string>();
-      for (const a of readdirSync(dir)) {
-        if (!/^[0-9a-f]{2}$/.test(a)) continue;
-        for (const b of readdirSync(join(dir, a))) {
-          if (!/^[0-9a-f]{2}$/.test(b)) continue;
-          const folder = join(dir, a, b);
-          for (const name of readdirSync(folder)) {
-            const file = join(folder, name);
-            if (name.endsWith('.tmp')) {
-              rmSync(file, { force: true });
-              tempFiles++;
-              continue;
-            }
-            const id = `0x${name}`;
-            const size = indexed.get(id);
-            // Renamed but never indexed (killed in between), or not a piece at all.
-            if (size === undefined || statSync(file).size !== size) {
-              rmSync(file, { force: true });
-              orphanFiles++;
-              continue;
-            }
-            seen.add(id);
-          }
-        }
-      }
+      const { present, tempFiles, orphanFiles } = scanPieceFiles(dir, (id) => indexed.get(id));
+      let missingRows = 0;
       for (const id of indexed.keys()) {
-        if (seen.has(id)) continue;
+        if (present.has(id)) continue;
         collect(id);
         missingRows++;
       }
@@ -413,19 +317,4 @@ function idOf(pieceId: Hex): Hex {
   if (!/^0x[0-9a-f]{64}$/.test(id))
     throw new DepinError('BAD_PIECE_ID', `${pieceId} is not a 32-byte hex id.`);
   return id as Hex;
-}
-
-/** `dir/ab/cd/<64 hex digits>`. */
-export function pathOf(dir: string, pieceId: string): string {
-  const hex = pieceId.slice(2);
-  return join(dir, hex.slice(0, 2), hex.slice(2, 4), hex);
-}
-
-async function syncDir(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
