@@ -12,7 +12,8 @@ import {Params} from "./Params.sol";
 ///         EpochRoot(epoch, rewardsRoot, evidenceRoot, total); it is accepted when validators holding at
 ///         least two thirds of the active stake signed it. Anyone holding two different EpochRoots for
 ///         one epoch signed by the same validator proves equivocation: the validator is removed and
-///         slashed, and the prover is paid part of the slash.
+///         slashed, and the prover is paid part of the slash. Markets ask the same quorum about their
+///         own EIP-712 structs under this domain with `verifyQuorum` (e.g. StorageDeals' payments).
 contract Validators is EIP712 {
     using SafeERC20 for IERC20;
 
