@@ -76,27 +76,28 @@ export function storage(init: StorageInit): (c: StorageComponents) => NodeServic
     };
     refreshGauges();
 
-    const verify = <T extends 'PutOrder' | 'GetOrder' | 'DeleteOrder'>(
+    /** Checks a client's order (format → network → signature → expiry → replay) and its address. */
+    const verify = async <T extends 'PutOrder' | 'GetOrder' | 'DeleteOrder'>(
       input: unknown,
       type: T,
       pieceId: string,
-    ) =>
-      verifyEnvelope(input, {
+    ) => {
+      const v = await verifyEnvelope(input, {
         type,
         domain: c.domain,
         signerField: 'client',
         nonces: c.nonces,
         now: now(),
-      }).then((v) => {
-        addressedHere(v.message.node);
-        if (v.message.pieceId.toLowerCase() !== pieceId.toLowerCase()) {
-          throw new DepinError(
-            'ORDER_MISMATCH',
-            `The order is for piece ${v.message.pieceId}, not ${pieceId}.`,
-          );
-        }
-        return v;
       });
+      addressedHere(v.message.node);
+      if (v.message.pieceId.toLowerCase() !== pieceId.toLowerCase()) {
+        throw new DepinError(
+          'ORDER_MISMATCH',
+          `The order is for piece ${v.message.pieceId}, not ${pieceId}.`,
+        );
+      }
+      return v;
+    };
     const addressedHere = (node: Hex) => {
       if (node.toLowerCase() !== me) {
         throw new DepinError('WRONG_NODE', `This message is for ${node}, not this node (${me}).`, {
