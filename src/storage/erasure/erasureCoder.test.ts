@@ -70,9 +70,9 @@ for (const algorithm of ['cauchy', 'leopard'] as const) {
         caseOf(algorithm, fc.integer({ min: 16384, max: 36000 }), 40, 40),
         ({ k, m, len, seed, lost }) => {
           const coder = createErasureCoder({ dataShards: k, parityShards: m, algorithm });
+          const set = coder.allocateShards(len);
           try {
             const data = randomShards(k, len, seed);
-            const set = coder.allocateShards(len);
             data.forEach((d, i) => {
               set.shards[i]!.set(d);
             });
@@ -83,8 +83,8 @@ for (const algorithm of ['cauchy', 'leopard'] as const) {
             for (const i of missing) set.shards[i]!.fill(0x5a);
             coder.reconstructInto(set.shards, missing);
             assert.deepEqual(set.shards, original);
-            set.release();
           } finally {
+            set.release();
             coder.dispose();
           }
         },

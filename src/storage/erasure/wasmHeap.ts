@@ -44,6 +44,15 @@ export function createWasmHeap(memory: WebAssembly.Memory, base: number): WasmHe
   return {
     memory,
     alloc(size) {
+      if (!Number.isSafeInteger(size) || size < 0 || size > 2 ** 32) {
+        throw erasureError(
+          'ERASURE_BAD_ARGUMENT',
+          'Allocate between 0 bytes and 4 GiB in the erasure memory.',
+          {
+            size,
+          },
+        );
+      }
       const need = Math.max(ALIGN, Math.ceil(size / ALIGN) * ALIGN);
       for (let i = 0; i < free.length; i++) {
         const block = free[i]!;

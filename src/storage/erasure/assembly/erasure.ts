@@ -572,10 +572,13 @@ function skew(i: i32): i32 {
 
 // Inverse FFT of `size` rows (stride bytes apart) at points offset.., rows ≥ trunc being zero.
 // Runs the levels from distance `startDist` (1 for all) up to, not including, `stopDist` (0 for all).
-function ifft(work: usize, stride: usize, size: i32, offset: i32, trunc: i32, len: usize, startDist: i32, stopDist: i32): void {
+// `present` (0 for none) points at 257 u16 prefix counts of the rows that hold data: a group
+// with none holds zeros and is skipped.
+function ifft(work: usize, stride: usize, size: i32, offset: i32, trunc: i32, len: usize, startDist: i32, stopDist: i32, present: usize): void {
   let dist = startDist;
   for (; dist * 4 <= size && dist != stopDist; dist *= 4) {
     for (let r = 0; r < trunc; r += dist * 4) {
+      if (present != 0 && load<u16>(present + (<usize>(r + dist * 4) << 1)) == load<u16>(present + (<usize>r << 1))) continue;
       const iend = r + dist;
       const log01 = skew(offset + iend - 1);
       const log02 = skew(offset + iend + dist - 1);
@@ -693,7 +696,7 @@ export function leoEncode(data: usize, k: i32, parity: usize, parityCount: i32, 
       } else {
         for (let i = 0; i < rows; i++) copyIn(dst + <usize>i * chunk, load<usize>(data + (<usize>(first + i) << 2)) + c0, w, pad);
       }
-      ifft(dst, chunk, m, offset, rows, pad, direct ? 4 : 1, fused ? quarter : 0);
+      ifft(dst, chunk, m, offset, rows, pad, direct ? 4 : 1, fused ? quarter : 0, 0);
       if (first != 0) for (let i = 0; i < m; i++) xorRow(acc + <usize>i * chunk, tmp + <usize>i * chunk, pad);
     }
     let span = m;
@@ -726,7 +729,7 @@ export function leoEncode(data: usize, k: i32, parity: usize, parityCount: i32, 
 
 /**
  * Leopard decoding: `shards` lists n = k + parityCount addresses (data first, 0 = missing),
- * `loc` the 256 error-locator logs by position, `out` the addresses to write each missing shard
+ * `loc` the 256 error-locator logs by position followed by 257 u16 prefix counts of present rows, `out` the addresses to write each missing shard
  * to (same order, 0 = present). `work` holds `size` rows of `chunk` bytes, size = next power of
  * two ≥ m + k.
  */
@@ -742,7 +745,7 @@ export function leoDecode(shards: usize, k: i32, parityCount: i32, m: i32, size:
       if (src == 0) zeroRow(row, pad);
       else mulRowIn(row, src + c0, w, pad, <i32>load<u8>(loc + <usize>p));
     }
-    ifft(work, chunk, size, 0, m + k, pad, 1, 0);
+    ifft(work, chunk, size, 0, m + k, pad, 1, 0, loc + 256);
     for (let i = 1; i < size; i++) {
       const width = ((i ^ (i - 1)) + 1) >> 1;
       for (let j = 0; j < width; j++) xorRow(work + <usize>(i - width + j) * chunk, work + <usize>(i + j) * chunk, pad);
