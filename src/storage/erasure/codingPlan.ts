@@ -124,12 +124,19 @@ export function planDecode(
   const erased = new Uint8Array(256);
   for (let i = m; i < mPow; i++) erased[i] = 1;
   for (const i of targets) erased[i < k ? mPow + i : i - k] = 1;
-  // The kernel reads the locator logs, then prefix counts of the rows that hold a shard.
-  const loc = heap.alloc(256 + 2 * 257);
+  // The kernel reads the locator logs, then prefix counts of the rows that hold a shard (the
+  // inverse transform skips groups without one) and of the rows to rebuild (the forward one
+  // skips groups without one).
+  const wanted = new Uint8Array(256);
+  for (const i of targets) wanted[i < k ? mPow + i : i - k] = 1;
+  const counts = new Uint16Array(2 * 257);
+  for (let p = 0; p < 256; p++) {
+    counts[p + 1] = counts[p]! + (p < mPow + k && !erased[p] ? 1 : 0);
+    counts[257 + p + 1] = counts[257 + p]! + wanted[p]!;
+  }
+  const loc = heap.alloc(256 + counts.byteLength);
   heap.view(loc, 256).set(leoErrorLocator(erased));
-  const counts = new Uint16Array(257);
-  for (let p = 0; p < 256; p++) counts[p + 1] = counts[p]! + (p < mPow + k && !erased[p] ? 1 : 0);
-  heap.view(loc + 256, 2 * 257).set(new Uint8Array(counts.buffer));
+  heap.view(loc + 256, counts.byteLength).set(new Uint8Array(counts.buffer));
   const sources = [...Array(n).keys()].filter((i) => !lost[i]);
   return {
     sources,

@@ -598,11 +598,14 @@ function ifft(work: usize, stride: usize, size: i32, offset: i32, trunc: i32, le
 
 // Forward FFT of `size` rows at points 0..size-1; rows ≥ trunc of the output are not needed.
 // Runs the levels spanning `startSpan` rows (size for all) down to, not including, `stopSpan` (0).
-function fft(work: usize, stride: usize, size: i32, trunc: i32, len: usize, startSpan: i32, stopSpan: i32): void {
+// `needed` (0 for all) points at 257 u16 prefix counts of the output rows wanted: a group with
+// none is skipped.
+function fft(work: usize, stride: usize, size: i32, trunc: i32, len: usize, startSpan: i32, stopSpan: i32, needed: usize): void {
   let dist4 = startSpan;
   let dist = startSpan >> 2;
   for (; dist != 0 && dist4 != stopSpan; dist4 = dist, dist >>= 2) {
     for (let r = 0; r < trunc; r += dist4) {
+      if (needed != 0 && load<u16>(needed + (<usize>(r + dist4) << 1)) == load<u16>(needed + (<usize>r << 1))) continue;
       const iend = r + dist;
       const log01 = skew(iend - 1);
       const log02 = skew(iend + dist - 1);
@@ -615,7 +618,10 @@ function fft(work: usize, stride: usize, size: i32, trunc: i32, len: usize, star
     }
   }
   if (dist4 == 2 && stopSpan != 2) {
-    for (let r = 0; r < trunc; r += 2) fft2(work + <usize>r * stride, work + <usize>(r + 1) * stride, len, skew(r));
+    for (let r = 0; r < trunc; r += 2) {
+      if (needed != 0 && load<u16>(needed + (<usize>(r + 2) << 1)) == load<u16>(needed + (<usize>r << 1))) continue;
+      fft2(work + <usize>r * stride, work + <usize>(r + 1) * stride, len, skew(r));
+    }
   }
 }
 
@@ -708,11 +714,11 @@ export function leoEncode(data: usize, k: i32, parity: usize, parityCount: i32, 
       span = quarter;
     }
     if (!direct) {
-      fft(acc, chunk, m, parityCount, pad, span, 0);
+      fft(acc, chunk, m, parityCount, pad, span, 0, 0);
       for (let i = 0; i < parityCount; i++) copyRow(load<usize>(parity + (<usize>i << 2)) + c0, acc + <usize>i * chunk, w);
       continue;
     }
-    fft(acc, chunk, m, parityCount, pad, span, lastSpan);
+    fft(acc, chunk, m, parityCount, pad, span, lastSpan, 0);
     for (let r = 0; r < parityCount; r += lastSpan) {
       const o0 = load<usize>(parity + (<usize>r << 2)) + c0;
       const o1 = r + 1 < parityCount ? load<usize>(parity + (<usize>(r + 1) << 2)) + c0 : acc + <usize>(r + 1) * chunk;
@@ -729,7 +735,8 @@ export function leoEncode(data: usize, k: i32, parity: usize, parityCount: i32, 
 
 /**
  * Leopard decoding: `shards` lists n = k + parityCount addresses (data first, 0 = missing),
- * `loc` the 256 error-locator logs by position followed by 257 u16 prefix counts of present rows, `out` the addresses to write each missing shard
+ * `loc` the 256 error-locator logs by position, then 257 u16 prefix counts of the rows present and
+ * 257 of the rows wanted, `out` the addresses to write each missing shard
  * to (same order, 0 = present). `work` holds `size` rows of `chunk` bytes, size = next power of
  * two ≥ m + k.
  */
@@ -750,7 +757,7 @@ export function leoDecode(shards: usize, k: i32, parityCount: i32, m: i32, size:
       const width = ((i ^ (i - 1)) + 1) >> 1;
       for (let j = 0; j < width; j++) xorRow(work + <usize>(i - width + j) * chunk, work + <usize>(i + j) * chunk, pad);
     }
-    fft(work, chunk, size, m + k, pad, size, 0);
+    fft(work, chunk, size, m + k, pad, size, 0, loc + 256 + 514);
     for (let index = 0; index < n; index++) {
       const dst = load<usize>(out + (<usize>index << 2));
       if (dst == 0) continue;
