@@ -4,10 +4,9 @@
  */
 import { DepinError } from '../core/errors.ts';
 
-const COMMANDS: Record<
-  string,
-  { summary: string; load: () => Promise<{ run: (argv: string[]) => Promise<void> }> }
-> = {
+type Command = { run: (argv: string[], command?: string) => Promise<void> };
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   devnet: {
     summary: 'run a whole local network: chain, contracts, nodes, validators (what `npm start` runs)',
     load: () => import('./devnet.ts'),
@@ -18,6 +17,11 @@ const COMMANDS: Record<
   },
   node: { summary: 'run an operator node daemon', load: () => import('./node.ts') },
   validator: { summary: 'run a validator daemon', load: () => import('./validator.ts') },
+  store: { summary: 'store a file on the network (encrypted, erasure-coded); prints its id', load: () => import('./storage.ts') },
+  get: { summary: 'fetch a file by id (`-o OUT`), integrity-checked', load: () => import('./storage.ts') },
+  ls: { summary: 'list the files this client stored', load: () => import('./storage.ts') },
+  stat: { summary: "a file's segments, healthy pieces, nodes and deal", load: () => import('./storage.ts') },
+  rm: { summary: "end a file's deal (refunding unspent escrow) and delete its pieces", load: () => import('./storage.ts') },
   keys: {
     summary: 'manage keys: `depin keys new` writes an encrypted Web3 v3 keystore',
     load: () => import('./keys.ts'),
@@ -42,7 +46,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const command = COMMANDS[name];
   if (!command) throw new DepinError('UNKNOWN_COMMAND', `Unknown command "${name}".\n\n${usage()}`);
-  await (await command.load()).run(rest);
+  await (await command.load()).run(rest, name);
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {

@@ -181,7 +181,8 @@ export function storage(init: StorageInit): (c: StorageComponents) => NodeServic
         handler: async ({ req, params }) => {
           const { message } = await verify(readOrderHeader(req), 'GetOrder', params.pieceId!);
           const { record, stream } = await store.read(message.pieceId);
-          if (message.size !== BigInt(record.size)) {
+          // size 0 asks for the whole piece (a client that knows only the id, e.g. of its manifest).
+          if (message.size !== 0n && message.size !== BigInt(record.size)) {
             stream.destroy();
             throw new DepinError(
               'ORDER_MISMATCH',

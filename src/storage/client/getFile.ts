@@ -1,0 +1,134 @@
+/**
+ * `getFile`: find the sealed manifest from the file id alone (rendezvous-ranked nodes), then per
+ * segment ask k+ε nodes at once, decode from the first k pieces that match their roots, and ask
+ * more when some fail. Never returns wrong bytes: every piece is checked against its committed root
+ * and every segment is authenticated (AES-GCM) before it is returned.
+ */
+import type { Hex } from 'viem';
+import { DepinError } from '../../core/errors.ts';
+import { fileKey, manifestId, manifestKey, unwrapSegmentKey } from './keys.ts';
+import { type Manifest, openManifest } from './manifest.ts';
+import { rendezvous } from './placement.ts';
+import { decodeSegment } from './segment.ts';
+import type { StorageClient } from './storageClient.ts';
+import { manifestPieceId } from './storeFile.ts';
+import { getPiece, type StorageNodeRef } from './transport.ts';
+
+export type GetFileParameters = {
+  fileId: Hex;
+  /** Extra pieces asked for beyond k (long-tail on download). */
+  extra?: number;
+  onProgress?: (done: number, total: number) => void;
+};
+
+/**
+ * Fetches and opens a file's manifest.
+ *
+ * @example const manifest = await fetchManifest(client, fileId);
+ */
+export async function fetchManifest(sc: StorageClient, fileId: Hex): Promise<Manifest> {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(fileId)) throw new DepinError('STORAGE_BAD_FILE_ID', 'A file id is 32 bytes of hex (0x…).');
+  const mid = manifestId(sc.rootKey, fileId);
+  const key = manifestKey(sc.rootKey, fileId);
+  const pieceId = manifestPieceId(mid);
+  for (const node of rendezvous(await sc.nodes(), mid)) {
+    try {
+      const sealed = await getPiece({ account: sc.account, domain: sc.domain, node, pieceId, size: 0, signal: AbortSignal.timeout(5000) });
+      return openManifest(sealed, key);
+    } catch {
+      // next node
+    }
+  }
+  throw new DepinError('STORAGE_FILE_NOT_FOUND', `No node holds a manifest for ${fileId} that this secret opens: check the id and the secret.`, {
+    status: 404,
+  });
+}
+
+/**
+ * @example const bytes = await getFile(client, { fileId });
+ */
+export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<Uint8Array> {
+  const manifest = await fetchManifest(sc, p.fileId);
+  const nodes = new Map((await sc.nodes()).map((n) => [n.id, n]));
+  const out = new Uint8Array(manifest.size);
+  const fkey = fileKey(sc.rootKey, p.fileId);
+  let done = 0;
+  p.onProgress?.(0, manifest.size);
+  for (const segment of manifest.segments) {
+    const segmentKey = unwrapSegmentKey(fkey, segment.wrappedKey as Hex, { fileId: p.fileId, index: segment.index });
+    const fetched: (Uint8Array | undefined)[] = new Array(manifest.n).fill(undefined);
+    const roots: Hex[] = new Array(manifest.n).fill(`0x${'00'.repeat(32)}`);
+    for (const piece of segment.pieces) roots[piece.index] = piece.pieceRoot as Hex;
+    const queue = [...segment.pieces].sort((a, b) => a.index - b.index);
+    const failed: string[] = [];
+    let plaintext: Uint8Array | undefined;
+    while (!plaintext) {
+      const have = fetched.filter(Boolean).length;
+      const want = Math.max(0, manifest.k - have) + (have === 0 ? (p.extra ?? 2) : 0);
+      if (want > 0 && queue.length === 0 && have < manifest.k) {
+        throw new DepinError(
+          'STORAGE_TOO_FEW_PIECES',
+          `Segment ${segment.index} of ${p.fileId} cannot be rebuilt: ${have} good pieces of the ${manifest.k} needed (${segment.pieces.length - have} missing or corrupt).`,
+          { details: { segment: segment.index, needed: manifest.k, available: have, missing: segment.pieces.length - have, failures: failed.slice(0, 8) } },
+        );
+      }
+      await fetchFirst(sc, queue.splice(0, want), manifest.k - have, nodes, fetched, failed);
+      if (fetched.filter(Boolean).length < manifest.k) continue;
+      try {
+        const r = decodeSegment({
+          pieces: fetched,
+          pieceRoots: roots,
+          k: manifest.k,
+          n: manifest.n,
+          sealedSize: segment.sealedSize,
+          index: segment.index,
+          fileId: p.fileId,
+          segmentKey,
+          algorithm: manifest.algorithm,
+        });
+        plaintext = r.plaintext;
+      } catch (e) {
+        if ((e as DepinError).code !== 'STORAGE_TOO_FEW_PIECES') throw e;
+        // Some fetched pieces did not match their roots: drop them and ask for more.
+        const corrupt = ((e as DepinError).details?.corrupt as number[] | undefined) ?? [];
+        for (const i of corrupt) {
+          fetched[i] = undefined;
+          failed.push(`piece ${i}: PIECE_CORRUPT`);
+        }
+        if (corrupt.length === 0) throw e;
+      }
+    }
+    out.set(plaintext, segment.index * manifest.segmentSize);
+    done += segment.size;
+    p.onProgress?.(done, manifest.size);
+  }
+  return out;
+}
+
+/** Fetches the given pieces in parallel; once `enough` have arrived, the rest are cancelled. */
+async function fetchFirst(
+  sc: StorageClient,
+  pieces: Manifest['segments'][number]['pieces'],
+  enough: number,
+  nodes: Map<Hex, StorageNodeRef>,
+  into: (Uint8Array | undefined)[],
+  failed: string[],
+): Promise<void> {
+  const controller = new AbortController();
+  let arrived = 0;
+  await Promise.all(
+    pieces.map(async (piece) => {
+      const node = piece.node ? nodes.get(piece.node as Hex) : undefined;
+      if (!node) {
+        failed.push(`piece ${piece.index}: NODE_GONE`);
+        return;
+      }
+      try {
+        into[piece.index] = await getPiece({ account: sc.account, domain: sc.domain, node, pieceId: piece.pieceId as Hex, size: piece.size, signal: AbortSignal.any([controller.signal, AbortSignal.timeout(30_000)]) });
+        if (++arrived >= enough) controller.abort();
+      } catch (e) {
+        if (!controller.signal.aborted) failed.push(`piece ${piece.index}: ${(e as DepinError).code ?? (e as Error).message}`);
+      }
+    }),
+  );
+}

@@ -1,0 +1,155 @@
+/**
+ * `storeFile`: encrypt, cut into segments, erasure-code, place pieces on distinct nodes across
+ * regions with long-tail cancellation, store the sealed manifest on the nodes that rendezvous
+ * hashing ranks first for its id, and only then open the deal on chain — a client killed mid-upload
+ * leaves no deal paying for data that is not stored (nodes collect unclaimed pieces).
+ */
+import { encodePacked, type Hex, keccak256 } from 'viem';
+import { creditsAbi, paramsAbi, storageDealsAbi, tokenAbi } from '../../chain/abi/index.ts';
+import { paramKey } from '../../chain/deploy.ts';
+import { DepinError } from '../../core/errors.ts';
+import { createFileId } from './fileId.ts';
+import { createSegmentKey, fileKey, manifestId, manifestKey, wrapSegmentKey } from './keys.ts';
+import { dealRoot, type Manifest, type ManifestSegment, sealManifest } from './manifest.ts';
+import { pieceRoot } from './pieces.ts';
+import { rendezvous, requireNodes, selectNodes } from './placement.ts';
+import { encodeSegment } from './segment.ts';
+import type { StorageClient } from './storageClient.ts';
+import { putPiece, type StorageNodeRef } from './transport.ts';
+
+export type StoreFileParameters = {
+  data: Uint8Array;
+  /** Only nodes in these regions. */
+  geofence?: readonly string[];
+  /** Term deal length in epochs (default: one day of epochs). */
+  durationEpochs?: number;
+  /** Pay once into the endowment instead of per epoch. */
+  permanent?: boolean;
+  onProgress?: (done: number, total: number) => void;
+};
+
+export type StoreFileReturnType = { fileId: Hex; dealId: bigint; size: number; segments: number; pieces: number };
+
+/** Where a file's sealed manifest lives: one piece id, replicated on the first nodes by rendezvous hashing. */
+export function manifestPieceId(manifestIdHex: Hex): Hex {
+  return keccak256(encodePacked(['string', 'bytes32'], ['depin/manifest-piece', manifestIdHex]));
+}
+
+/**
+ * @example const { fileId } = await storeFile(client, { data: await readFile('photo.jpg') });
+ */
+export async function storeFile(sc: StorageClient, p: StoreFileParameters): Promise<StoreFileReturnType> {
+  const { k, success, total } = sc.redundancy;
+  const nodes = await sc.nodes();
+  const fileId = createFileId();
+  const fkey = fileKey(sc.rootKey, fileId);
+  const segments: ManifestSegment[] = [];
+  const segmentCount = Math.ceil(p.data.length / sc.segmentSize);
+  let algorithm: 'cauchy' | 'leopard' = 'cauchy';
+  let done = 0;
+  p.onProgress?.(0, p.data.length);
+  for (let i = 0; i < segmentCount; i++) {
+    const plaintext = p.data.subarray(i * sc.segmentSize, Math.min(p.data.length, (i + 1) * sc.segmentSize));
+    const segmentKey = createSegmentKey();
+    const encoded = encodeSegment({ plaintext, index: i, fileId, segmentKey, k, n: total });
+    algorithm = encoded.algorithm;
+    const targets = selectNodes(nodes, total, {
+      seed: keccak256(encodePacked(['bytes32', 'uint32'], [fileId, i])),
+      ...(p.geofence ? { geofence: p.geofence } : {}),
+    });
+    requireNodes(targets.length, success, `Segment ${i}`);
+    const placed = await uploadLongTail(sc, encoded.pieces, targets, success);
+    segments.push({
+      index: i,
+      size: encoded.size,
+      sealedSize: encoded.sealedSize,
+      wrappedKey: wrapSegmentKey(fkey, segmentKey, { fileId, index: i }),
+      pieces: placed,
+    });
+    done += plaintext.length;
+    p.onProgress?.(done, p.data.length);
+  }
+  const manifest: Manifest = { version: 1, fileId, size: p.data.length, segmentSize: sc.segmentSize, k, n: total, algorithm, segments, dealId: null };
+  const sealed = sealManifest(manifest, manifestKey(sc.rootKey, fileId));
+  const mid = manifestId(sc.rootKey, fileId);
+  const mPieceId = manifestPieceId(mid);
+  const mRoot = pieceRoot(sealed);
+  const holders = rendezvous(nodes, mid).slice(0, sc.manifestReplicas);
+  const stored = await Promise.allSettled(
+    holders.map((node) => putPiece({ account: sc.account, domain: sc.domain, node, pieceId: mPieceId, pieceRoot: mRoot, data: sealed, dealId: 0n })),
+  );
+  const replicas = stored.filter((s) => s.status === 'fulfilled').length;
+  if (replicas === 0) throw new DepinError('STORAGE_UPLOAD_FAILED', 'No node accepted the manifest.');
+
+  const pieceIds = [...segments.flatMap((s) => s.pieces.map((x) => x.pieceId as Hex)), mPieceId];
+  const bytes = segments.reduce((a, s) => a + s.pieces.reduce((b, x) => b + x.size, 0), 0) + sealed.length * replicas;
+  const dealId = await openDeal(sc, { root: dealRoot(pieceIds), size: bytes, pieces: pieceIds.length, durationEpochs: p.durationEpochs, permanent: p.permanent ?? false });
+  return { fileId, dealId, size: p.data.length, segments: segments.length, pieces: pieceIds.length };
+}
+
+/** Starts every upload at once and cancels the stragglers as soon as `success` pieces are stored. */
+async function uploadLongTail(
+  sc: StorageClient,
+  pieces: { index: number; data: Uint8Array; pieceRoot: Hex; pieceId: Hex }[],
+  targets: StorageNodeRef[],
+  success: number,
+): Promise<ManifestSegment['pieces']> {
+  const placed: ManifestSegment['pieces'] = [];
+  const controllers = targets.map(() => new AbortController());
+  const errors: string[] = [];
+  await new Promise<void>((resolve) => {
+    let settled = 0;
+    targets.forEach((node, j) => {
+      const piece = pieces[j]!;
+      putPiece({ account: sc.account, domain: sc.domain, node, pieceId: piece.pieceId, pieceRoot: piece.pieceRoot, data: piece.data, dealId: 0n, signal: controllers[j]!.signal })
+        .then(() => {
+          if (placed.length < success) placed.push({ index: piece.index, pieceId: piece.pieceId, pieceRoot: piece.pieceRoot, size: piece.data.length, node: node.id });
+          if (placed.length === success) for (const c of controllers) c.abort();
+        })
+        .catch((e: unknown) => errors.push(`${node.id}: ${(e as Error).message}`))
+        .finally(() => {
+          if (++settled === targets.length || placed.length >= success) resolve();
+        });
+    });
+  });
+  if (placed.length < success) {
+    throw new DepinError('STORAGE_UPLOAD_FAILED', `Only ${placed.length} of the ${success} pieces a segment needs were stored.`, {
+      details: { placed: placed.length, needed: success, errors: errors.slice(0, 5) },
+    });
+  }
+  return placed.sort((a, b) => a.index - b.index);
+}
+
+/** Escrows the deal's price (minting credits from tokens if needed) and creates it. */
+async function openDeal(
+  sc: StorageClient,
+  d: { root: Hex; size: number; pieces: number; durationEpochs: number | undefined; permanent: boolean },
+): Promise<bigint> {
+  const c = sc.deployment.contracts;
+  const pub = sc.clients.public;
+  const me = sc.account.address;
+  const epochsPerDay = Math.max(1, Math.round(86400 / sc.deployment.settings.epochLength));
+  const duration = d.permanent ? 0 : (d.durationEpochs ?? epochsPerDay);
+  const priceGiB = await pub.readContract({ address: c.Params, abi: paramsAbi, functionName: 'get', args: [paramKey('STORAGE_PRICE_GIB_EPOCH')] });
+  const price = d.permanent ? 0n : (BigInt(d.size) * priceGiB + 2n ** 30n - 1n) / 2n ** 30n || 1n;
+  const escrow = d.permanent
+    ? await pub.readContract({ address: c.StorageDeals, abi: storageDealsAbi, functionName: 'endowment', args: [BigInt(d.size)] })
+    : price * BigInt(duration);
+  const balance = await pub.readContract({ address: c.Credits, abi: creditsAbi, functionName: 'balanceOf', args: [me] });
+  if (balance < escrow) {
+    const per = await pub.readContract({ address: c.Credits, abi: creditsAbi, functionName: 'quoteMint', args: [10n ** 18n] });
+    const tokens = ((escrow - balance) * 10n ** 18n) / (per || 1n) + 10n ** 16n;
+    await sc.clients.write({ address: c.Token, abi: tokenAbi, functionName: 'approve', args: [c.Credits, tokens] });
+    await sc.clients.write({ address: c.Credits, abi: creditsAbi, functionName: 'mint', args: [me, tokens, escrow - balance] });
+  }
+  const receipt = await sc.clients.write({
+    address: c.StorageDeals,
+    abi: storageDealsAbi,
+    functionName: 'createDeal',
+    args: [d.root, BigInt(d.size), d.pieces, duration, price, d.permanent],
+  });
+  const { parseEventLogs } = await import('viem');
+  const [event] = parseEventLogs({ abi: storageDealsAbi, logs: receipt.logs, eventName: 'DealCreated' });
+  if (!event) throw new DepinError('STORAGE_DEAL_FAILED', 'createDeal emitted no DealCreated event.');
+  return event.args.dealId;
+}
