@@ -123,7 +123,7 @@ export function planDecode(
   const { mPow, decodeSize } = plan;
   const erased = new Uint8Array(256);
   for (let i = m; i < mPow; i++) erased[i] = 1;
-  for (const i of targets) erased[i < k ? mPow + i : i - k] = 1;
+  for (const i of missing) erased[i < k ? mPow + i : i - k] = 1;
   // The kernel reads the locator logs, then prefix counts of the rows that hold a shard (the
   // inverse transform skips groups without one) and of the rows to rebuild (the forward one
   // skips groups without one).
