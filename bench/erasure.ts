@@ -49,6 +49,7 @@ async function encodeCase(shape: Shape, mib: number, baselines: Baseline[], with
   const data = set.shards.slice(0, k);
   const parity = set.shards.slice(k);
   const ours = (k * shardSize) / (await bestTime(() => coder.encode(data, parity), 2000));
+  if (!coder.verify(set.shards)) throw new Error(`${name}: the parity does not check`);
   const line = { bench: BENCH, case: name, value: ours, unit: 'B/s' };
   report(line);
   const input = Uint8Array.from(set.data);
@@ -84,9 +85,12 @@ async function reconstructCase(shape: Shape, mib: number, baselines: Baseline[])
     ...Array.from({ length: lostData }, (_, i) => i),
     ...Array.from({ length: m - lostData }, (_, i) => k + i),
   ];
+  const original = Uint8Array.from(set.data);
   const ours =
     (k * shardSize) /
     (await bestTime(() => coder.reconstructInto(set.shards, lost, { dataOnly: true }), 2000));
+  if (Buffer.compare(set.data, original) !== 0)
+    throw new Error(`${name}: the rebuilt data differs from the original`);
   const line = { bench: BENCH, case: name, value: ours, unit: 'B/s' };
   report(line);
   const whole = new Uint8Array((k + m) * shardSize);
