@@ -17,11 +17,17 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   },
   node: { summary: 'run an operator node daemon', load: () => import('./node.ts') },
   validator: { summary: 'run a validator daemon', load: () => import('./validator.ts') },
-  store: { summary: 'store a file on the network (encrypted, erasure-coded); prints its id', load: () => import('./storage.ts') },
+  store: {
+    summary: 'store a file on the network (encrypted, erasure-coded); prints its id',
+    load: () => import('./storage.ts'),
+  },
   get: { summary: 'fetch a file by id (`-o OUT`), integrity-checked', load: () => import('./storage.ts') },
   ls: { summary: 'list the files this client stored', load: () => import('./storage.ts') },
   stat: { summary: "a file's segments, healthy pieces, nodes and deal", load: () => import('./storage.ts') },
-  rm: { summary: "end a file's deal (refunding unspent escrow) and delete its pieces", load: () => import('./storage.ts') },
+  rm: {
+    summary: "end a file's deal (refunding unspent escrow) and delete its pieces",
+    load: () => import('./storage.ts'),
+  },
   keys: {
     summary: 'manage keys: `depin keys new` writes an encrypted Web3 v3 keystore',
     load: () => import('./keys.ts'),

@@ -19,7 +19,9 @@ import { storeFile } from '../storage/client/storeFile.ts';
 const DEVNET_CHAIN_ID = 31337;
 const DEVNET_SECRET = 'depin devnet secret (public: never use outside the devnet)';
 
-async function client(values: Record<string, string | boolean | undefined>): Promise<{ sc: StorageClient; index: string }> {
+async function client(
+  values: Record<string, string | boolean | undefined>,
+): Promise<{ sc: StorageClient; index: string }> {
   const common = commonConfig(values, '.depin/client');
   const deployment = readDeployment(common.deployment);
   const devnet = deployment.chainId === DEVNET_CHAIN_ID;
@@ -28,8 +30,14 @@ async function client(values: Record<string, string | boolean | undefined>): Pro
   else if (devnet) account = devAccounts(20)[19]!.account;
   else throw new DepinError('NO_KEY', 'Pass --keystore FILE (or --key) to act as a storage client.');
   const secretFile = opt(values, 'secret-file');
-  const secret = secretFile ? readFileSync(secretFile, 'utf8').trim() : (process.env.DEPIN_SECRET ?? (devnet ? DEVNET_SECRET : undefined));
-  if (!secret) throw new DepinError('NO_SECRET', 'Pass --secret-file FILE or DEPIN_SECRET: every key of your files derives from it.');
+  const secret = secretFile
+    ? readFileSync(secretFile, 'utf8').trim()
+    : (process.env.DEPIN_SECRET ?? (devnet ? DEVNET_SECRET : undefined));
+  if (!secret)
+    throw new DepinError(
+      'NO_SECRET',
+      'Pass --secret-file FILE or DEPIN_SECRET: every key of your files derives from it.',
+    );
   // The deployment file names the RPC it was deployed through; an explicit --rpc wins.
   const rpc = opt(values, 'rpc') ?? deployment.rpc ?? common.rpc;
   const sc = await createStorageClient({ rpc, deployment, account, secret });
@@ -44,7 +52,9 @@ function progress(label: string, json: boolean) {
     const width = 30;
     const filled = Math.round(frac * width);
     const mbps = done / 1048576 / Math.max(0.001, (performance.now() - start) / 1000);
-    process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% ${mbps.toFixed(1)} MiB/s`);
+    process.stderr.write(
+      `\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% ${mbps.toFixed(1)} MiB/s`,
+    );
     if (done >= total) process.stderr.write('\n');
   };
 }
@@ -82,7 +92,12 @@ export async function run(argv: string[], command?: string): Promise<void> {
       const nodes = (await sc.nodes()).length;
       const fitted = fitRedundancy(nodes);
       const num = (name: string, d: number) => Number(opt(values, name, String(d)));
-      sc.redundancy = { k: num('k', fitted.k), repair: num('repair', fitted.repair), success: num('success', fitted.success), total: num('total', fitted.total) };
+      sc.redundancy = {
+        k: num('k', fitted.k),
+        repair: num('repair', fitted.repair),
+        success: num('success', fitted.success),
+        total: num('total', fitted.total),
+      };
       const geofence = opt(values, 'geofence')?.split(',').filter(Boolean);
       const duration = opt(values, 'duration');
       const r = await storeFile(sc, {
@@ -92,14 +107,23 @@ export async function run(argv: string[], command?: string): Promise<void> {
         permanent: Boolean(values.permanent),
         onProgress: progress('store', json),
       });
-      addToIndex(index, { fileId: r.fileId, name: basename(arg), size: r.size, dealId: String(r.dealId), storedAt: Date.now() });
-      return print(`${r.fileId}\n(deal ${r.dealId}, ${r.segments} segments, ${r.pieces} pieces, ${sc.redundancy.k}-of-${sc.redundancy.total})`, {
-        id: r.fileId,
-        dealId: String(r.dealId),
+      addToIndex(index, {
+        fileId: r.fileId,
+        name: basename(arg),
         size: r.size,
-        segments: r.segments,
-        pieces: r.pieces,
+        dealId: String(r.dealId),
+        storedAt: Date.now(),
       });
+      return print(
+        `${r.fileId}\n(deal ${r.dealId}, ${r.segments} segments, ${r.pieces} pieces, ${sc.redundancy.k}-of-${sc.redundancy.total})`,
+        {
+          id: r.fileId,
+          dealId: String(r.dealId),
+          size: r.size,
+          segments: r.segments,
+          pieces: r.pieces,
+        },
+      );
     }
     case 'get': {
       if (!arg) throw new DepinError('BAD_ARGUMENTS', 'usage: depin get ID [-o OUT]');
@@ -115,7 +139,12 @@ export async function run(argv: string[], command?: string): Promise<void> {
     }
     case 'ls': {
       const entries = readIndex(index);
-      return print(entries.map((e) => `${e.fileId}  ${String(e.size).padStart(12)}  deal ${e.dealId}  ${e.name}`).join('\n') || '(no files)', entries);
+      return print(
+        entries
+          .map((e) => `${e.fileId}  ${String(e.size).padStart(12)}  deal ${e.dealId}  ${e.name}`)
+          .join('\n') || '(no files)',
+        entries,
+      );
     }
     case 'stat': {
       if (!arg) throw new DepinError('BAD_ARGUMENTS', 'usage: depin stat ID');
@@ -123,8 +152,12 @@ export async function run(argv: string[], command?: string): Promise<void> {
       const s = await statFile(sc, arg as Hex, entry ? BigInt(entry.dealId) : undefined);
       const lines = [
         `file ${s.fileId}  ${s.size} bytes  ${s.k}-of-${s.n} (${s.algorithm})`,
-        ...s.segments.map((x) => `  segment ${x.index}: ${x.size} bytes, ${x.healthy}/${x.pieces} pieces healthy`),
-        s.deal ? `deal ${s.deal.id}: ${s.deal.active ? 'active' : 'ended'}, escrow ${s.deal.escrow} credits, paid until ${s.deal.paidUntil ?? 'forever (permanent)'}` : 'no deal found',
+        ...s.segments.map(
+          (x) => `  segment ${x.index}: ${x.size} bytes, ${x.healthy}/${x.pieces} pieces healthy`,
+        ),
+        s.deal
+          ? `deal ${s.deal.id}: ${s.deal.active ? 'active' : 'ended'}, escrow ${s.deal.escrow} credits, paid until ${s.deal.paidUntil ?? 'forever (permanent)'}`
+          : 'no deal found',
       ];
       return print(lines.join('\n'), s);
     }
@@ -132,7 +165,10 @@ export async function run(argv: string[], command?: string): Promise<void> {
       if (!arg) throw new DepinError('BAD_ARGUMENTS', 'usage: depin rm ID');
       const r = await removeFile(sc, arg as Hex);
       removeFromIndex(index, arg as Hex);
-      return print(`removed ${arg} (deal ${r.dealId ?? 'none'} ended; ${r.deleted} piece deletions acknowledged)`, { id: arg, ...r });
+      return print(
+        `removed ${arg} (deal ${r.dealId ?? 'none'} ended; ${r.deleted} piece deletions acknowledged)`,
+        { id: arg, ...r },
+      );
     }
     default:
       throw new DepinError('UNKNOWN_COMMAND', `Unknown storage command ${command}.`);

@@ -8,11 +8,11 @@ import { dirname } from 'node:path';
 import type { Hex } from 'viem';
 import { storageDealsAbi } from '../../chain/abi/index.ts';
 import { DepinError } from '../../core/errors.ts';
-import { dealRoot } from './manifest.ts';
 import { fetchManifest } from './getFile.ts';
-import { manifestPieceId } from './storeFile.ts';
 import { manifestId } from './keys.ts';
+import { dealRoot } from './manifest.ts';
 import type { StorageClient } from './storageClient.ts';
+import { manifestPieceId } from './storeFile.ts';
 import { deletePiece, hasPiece } from './transport.ts';
 
 export type FileEntry = { fileId: Hex; name: string; size: number; dealId: string; storedAt: number };
@@ -30,7 +30,15 @@ export function addToIndex(path: string, entry: FileEntry): void {
 }
 
 export function removeFromIndex(path: string, fileId: Hex): void {
-  if (existsSync(path)) writeFileSync(path, JSON.stringify(readIndex(path).filter((e) => e.fileId !== fileId), null, 2));
+  if (existsSync(path))
+    writeFileSync(
+      path,
+      JSON.stringify(
+        readIndex(path).filter((e) => e.fileId !== fileId),
+        null,
+        2,
+      ),
+    );
 }
 
 export type FileStat = {
@@ -40,7 +48,15 @@ export type FileStat = {
   n: number;
   algorithm: string;
   segments: { index: number; size: number; healthy: number; pieces: number; nodes: Hex[] }[];
-  deal: { id: string; active: boolean; startEpoch: string; endEpoch: string; paidUntil: string | null; escrow: string; permanent: boolean } | null;
+  deal: {
+    id: string;
+    active: boolean;
+    startEpoch: string;
+    endEpoch: string;
+    paidUntil: string | null;
+    escrow: string;
+    permanent: boolean;
+  } | null;
 };
 
 /**
@@ -57,16 +73,33 @@ export async function statFile(sc: StorageClient, fileId: Hex, dealId?: bigint):
         s.pieces.map(async (p) => {
           const node = p.node ? nodes.get(p.node as Hex) : undefined;
           if (!node) return false;
-          return hasPiece({ account: sc.account, domain: sc.domain, node, pieceId: p.pieceId as Hex, size: p.size });
+          return hasPiece({
+            account: sc.account,
+            domain: sc.domain,
+            node,
+            pieceId: p.pieceId as Hex,
+            size: p.size,
+          });
         }),
       );
-      return { index: s.index, size: s.size, healthy: health.filter(Boolean).length, pieces: s.pieces.length, nodes: s.pieces.map((p) => p.node as Hex) };
+      return {
+        index: s.index,
+        size: s.size,
+        healthy: health.filter(Boolean).length,
+        pieces: s.pieces.length,
+        nodes: s.pieces.map((p) => p.node as Hex),
+      };
     }),
   );
   let deal: FileStat['deal'] = null;
   const id = dealId ?? (await findDeal(sc, fileId));
   if (id !== undefined) {
-    const d = await sc.clients.public.readContract({ address: sc.deployment.contracts.StorageDeals, abi: storageDealsAbi, functionName: 'deal', args: [id] });
+    const d = await sc.clients.public.readContract({
+      address: sc.deployment.contracts.StorageDeals,
+      abi: storageDealsAbi,
+      functionName: 'deal',
+      args: [id],
+    });
     const { epochGenesis, epochLength } = sc.deployment.settings;
     const permanent = d.permanent;
     deal = {
@@ -74,18 +107,31 @@ export async function statFile(sc: StorageClient, fileId: Hex, dealId?: bigint):
       active: !d.terminated,
       startEpoch: String(d.startEpoch),
       endEpoch: permanent ? 'never' : String(d.endEpoch),
-      paidUntil: permanent ? null : new Date((epochGenesis + Number(d.endEpoch) * epochLength) * 1000).toISOString(),
+      paidUntil: permanent
+        ? null
+        : new Date((epochGenesis + Number(d.endEpoch) * epochLength) * 1000).toISOString(),
       escrow: String(d.escrow),
       permanent,
     };
   }
-  return { fileId, size: manifest.size, k: manifest.k, n: manifest.n, algorithm: manifest.algorithm, segments, deal };
+  return {
+    fileId,
+    size: manifest.size,
+    k: manifest.k,
+    n: manifest.n,
+    algorithm: manifest.algorithm,
+    segments,
+    deal,
+  };
 }
 
 /** The deal whose root commits to this file's pieces (found through DealCreated events of this client). */
 export async function findDeal(sc: StorageClient, fileId: Hex): Promise<bigint | undefined> {
   const manifest = await fetchManifest(sc, fileId);
-  const ids = [...manifest.segments.flatMap((s) => s.pieces.map((p) => p.pieceId as Hex)), manifestPieceId(manifestId(sc.rootKey, fileId))];
+  const ids = [
+    ...manifest.segments.flatMap((s) => s.pieces.map((p) => p.pieceId as Hex)),
+    manifestPieceId(manifestId(sc.rootKey, fileId)),
+  ];
   const root = dealRoot(ids).toLowerCase();
   const logs = await sc.clients.public.getContractEvents({
     address: sc.deployment.contracts.StorageDeals,
@@ -103,12 +149,20 @@ export async function findDeal(sc: StorageClient, fileId: Hex): Promise<bigint |
  *
  * @example const { refund } = await removeFile(client, fileId);
  */
-export async function removeFile(sc: StorageClient, fileId: Hex): Promise<{ dealId: string | null; deleted: number }> {
+export async function removeFile(
+  sc: StorageClient,
+  fileId: Hex,
+): Promise<{ dealId: string | null; deleted: number }> {
   const manifest = await fetchManifest(sc, fileId);
   const dealId = await findDeal(sc, fileId);
   if (dealId !== undefined) {
     try {
-      await sc.clients.write({ address: sc.deployment.contracts.StorageDeals, abi: storageDealsAbi, functionName: 'terminate', args: [dealId] });
+      await sc.clients.write({
+        address: sc.deployment.contracts.StorageDeals,
+        abi: storageDealsAbi,
+        functionName: 'terminate',
+        args: [dealId],
+      });
     } catch (e) {
       if ((e as DepinError).code !== 'DEAL_ENDED') throw e;
     }
@@ -118,7 +172,9 @@ export async function removeFile(sc: StorageClient, fileId: Hex): Promise<{ deal
   let deleted = 0;
   const mPiece = manifestPieceId(manifestId(sc.rootKey, fileId));
   const jobs = [
-    ...manifest.segments.flatMap((s) => s.pieces.map((p) => ({ node: byId.get(p.node as Hex), pieceId: p.pieceId as Hex }))),
+    ...manifest.segments.flatMap((s) =>
+      s.pieces.map((p) => ({ node: byId.get(p.node as Hex), pieceId: p.pieceId as Hex })),
+    ),
     ...nodes.map((node) => ({ node, pieceId: mPiece })),
   ];
   await Promise.all(
@@ -132,6 +188,7 @@ export async function removeFile(sc: StorageClient, fileId: Hex): Promise<{ deal
       }
     }),
   );
-  if (dealId === undefined && deleted === 0) throw new DepinError('STORAGE_FILE_NOT_FOUND', `Nothing to remove for ${fileId}.`, { status: 404 });
+  if (dealId === undefined && deleted === 0)
+    throw new DepinError('STORAGE_FILE_NOT_FOUND', `Nothing to remove for ${fileId}.`, { status: 404 });
   return { dealId: dealId === undefined ? null : String(dealId), deleted };
 }

@@ -27,21 +27,33 @@ export type GetFileParameters = {
  * @example const manifest = await fetchManifest(client, fileId);
  */
 export async function fetchManifest(sc: StorageClient, fileId: Hex): Promise<Manifest> {
-  if (!/^0x[0-9a-fA-F]{64}$/.test(fileId)) throw new DepinError('STORAGE_BAD_FILE_ID', 'A file id is 32 bytes of hex (0x…).');
+  if (!/^0x[0-9a-fA-F]{64}$/.test(fileId))
+    throw new DepinError('STORAGE_BAD_FILE_ID', 'A file id is 32 bytes of hex (0x…).');
   const mid = manifestId(sc.rootKey, fileId);
   const key = manifestKey(sc.rootKey, fileId);
   const pieceId = manifestPieceId(mid);
   for (const node of rendezvous(await sc.nodes(), mid)) {
     try {
-      const sealed = await getPiece({ account: sc.account, domain: sc.domain, node, pieceId, size: 0, signal: AbortSignal.timeout(5000) });
+      const sealed = await getPiece({
+        account: sc.account,
+        domain: sc.domain,
+        node,
+        pieceId,
+        size: 0,
+        signal: AbortSignal.timeout(5000),
+      });
       return openManifest(sealed, key);
     } catch {
       // next node
     }
   }
-  throw new DepinError('STORAGE_FILE_NOT_FOUND', `No node holds a manifest for ${fileId} that this secret opens: check the id and the secret.`, {
-    status: 404,
-  });
+  throw new DepinError(
+    'STORAGE_FILE_NOT_FOUND',
+    `No node holds a manifest for ${fileId} that this secret opens: check the id and the secret.`,
+    {
+      status: 404,
+    },
+  );
 }
 
 /**
@@ -55,7 +67,10 @@ export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<
   let done = 0;
   p.onProgress?.(0, manifest.size);
   for (const segment of manifest.segments) {
-    const segmentKey = unwrapSegmentKey(fkey, segment.wrappedKey as Hex, { fileId: p.fileId, index: segment.index });
+    const segmentKey = unwrapSegmentKey(fkey, segment.wrappedKey as Hex, {
+      fileId: p.fileId,
+      index: segment.index,
+    });
     const fetched: (Uint8Array | undefined)[] = new Array(manifest.n).fill(undefined);
     const roots: Hex[] = new Array(manifest.n).fill(`0x${'00'.repeat(32)}`);
     for (const piece of segment.pieces) roots[piece.index] = piece.pieceRoot as Hex;
@@ -69,7 +84,15 @@ export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<
         throw new DepinError(
           'STORAGE_TOO_FEW_PIECES',
           `Segment ${segment.index} of ${p.fileId} cannot be rebuilt: ${have} good pieces of the ${manifest.k} needed (${segment.pieces.length - have} missing or corrupt).`,
-          { details: { segment: segment.index, needed: manifest.k, available: have, missing: segment.pieces.length - have, failures: failed.slice(0, 8) } },
+          {
+            details: {
+              segment: segment.index,
+              needed: manifest.k,
+              available: have,
+              missing: segment.pieces.length - have,
+              failures: failed.slice(0, 8),
+            },
+          },
         );
       }
       await fetchFirst(sc, queue.splice(0, want), manifest.k - have, nodes, fetched, failed);
@@ -124,10 +147,18 @@ async function fetchFirst(
         return;
       }
       try {
-        into[piece.index] = await getPiece({ account: sc.account, domain: sc.domain, node, pieceId: piece.pieceId as Hex, size: piece.size, signal: AbortSignal.any([controller.signal, AbortSignal.timeout(30_000)]) });
+        into[piece.index] = await getPiece({
+          account: sc.account,
+          domain: sc.domain,
+          node,
+          pieceId: piece.pieceId as Hex,
+          size: piece.size,
+          signal: AbortSignal.any([controller.signal, AbortSignal.timeout(30_000)]),
+        });
         if (++arrived >= enough) controller.abort();
       } catch (e) {
-        if (!controller.signal.aborted) failed.push(`piece ${piece.index}: ${(e as DepinError).code ?? (e as Error).message}`);
+        if (!controller.signal.aborted)
+          failed.push(`piece ${piece.index}: ${(e as DepinError).code ?? (e as Error).message}`);
       }
     }),
   );

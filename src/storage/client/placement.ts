@@ -54,8 +54,12 @@ function rank(seed: Hex, id: Hex): Hex {
 /** Fails clearly when the network cannot hold a segment with the requested redundancy. */
 export function requireNodes(available: number, needed: number, what: string): void {
   if (available < needed) {
-    throw new DepinError('STORAGE_NOT_ENOUGH_NODES', `${what} needs ${needed} storage nodes; ${available} are eligible.`, {
-      details: { needed, available },
-    });
+    throw new DepinError(
+      'STORAGE_NOT_ENOUGH_NODES',
+      `${what} needs ${needed} storage nodes; ${available} are eligible.`,
+      {
+        details: { needed, available },
+      },
+    );
   }
 }

@@ -3,7 +3,7 @@
  * from the secret), redundancy settings, and the storage nodes currently registered on chain.
  */
 import type { Hex, LocalAccount } from 'viem';
-import { createChainClients, type ChainClients } from '../../chain/clients.ts';
+import { type ChainClients, createChainClients } from '../../chain/clients.ts';
 import type { Deployment } from '../../chain/deployment.ts';
 import { NODE_STATUS, readNodes } from '../../chain/reads.ts';
 import { DepinError } from '../../core/errors.ts';
@@ -47,13 +47,25 @@ export type CreateStorageClientParameters = {
  * @example const sc = await createStorageClient({ rpc, deployment, account, secret: 'correct horse' });
  */
 export async function createStorageClient(p: CreateStorageClientParameters): Promise<StorageClient> {
-  const clients = createChainClients({ rpc: p.rpc, chainId: p.deployment.chainId, account: p.account, pollingInterval: 100 });
+  const clients = createChainClients({
+    rpc: p.rpc,
+    chainId: p.deployment.chainId,
+    account: p.account,
+    pollingInterval: 100,
+  });
   const redundancy = p.redundancy ?? DEFAULT_REDUNDANCY;
   const { k, repair, success, total } = redundancy;
   if (!(k >= 1 && k <= repair && repair < success && success <= total && total <= 256)) {
-    throw new DepinError('STORAGE_BAD_REDUNDANCY', `Need 1 ≤ k ≤ repair < success ≤ total ≤ 256, got ${k}/${repair}/${success}/${total}.`);
+    throw new DepinError(
+      'STORAGE_BAD_REDUNDANCY',
+      `Need 1 ≤ k ≤ repair < success ≤ total ≤ 256, got ${k}/${repair}/${success}/${total}.`,
+    );
   }
-  const rootKey = await deriveRootKey(p.secret, p.account.address, p.keyParams ? { params: p.keyParams } : {});
+  const rootKey = await deriveRootKey(
+    p.secret,
+    p.account.address,
+    p.keyParams ? { params: p.keyParams } : {},
+  );
   return {
     account: p.account,
     clients,

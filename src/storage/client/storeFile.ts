@@ -28,7 +28,13 @@ export type StoreFileParameters = {
   onProgress?: (done: number, total: number) => void;
 };
 
-export type StoreFileReturnType = { fileId: Hex; dealId: bigint; size: number; segments: number; pieces: number };
+export type StoreFileReturnType = {
+  fileId: Hex;
+  dealId: bigint;
+  size: number;
+  segments: number;
+  pieces: number;
+};
 
 /** Where a file's sealed manifest lives: one piece id, replicated on the first nodes by rendezvous hashing. */
 export function manifestPieceId(manifestIdHex: Hex): Hex {
@@ -69,25 +75,56 @@ export async function storeFile(sc: StorageClient, p: StoreFileParameters): Prom
     done += plaintext.length;
     p.onProgress?.(done, p.data.length);
   }
-  const manifest: Manifest = { version: 1, fileId, size: p.data.length, segmentSize: sc.segmentSize, k, n: total, algorithm, segments, dealId: null };
+  const manifest: Manifest = {
+    version: 1,
+    fileId,
+    size: p.data.length,
+    segmentSize: sc.segmentSize,
+    k,
+    n: total,
+    algorithm,
+    segments,
+    dealId: null,
+  };
   const sealed = sealManifest(manifest, manifestKey(sc.rootKey, fileId));
   const mid = manifestId(sc.rootKey, fileId);
   const mPieceId = manifestPieceId(mid);
   const mRoot = pieceRoot(sealed);
   const holders = rendezvous(nodes, mid).slice(0, sc.manifestReplicas);
   const stored = await Promise.allSettled(
-    holders.map((node) => putPiece({ account: sc.account, domain: sc.domain, node, pieceId: mPieceId, pieceRoot: mRoot, data: sealed, dealId: 0n })),
+    holders.map((node) =>
+      putPiece({
+        account: sc.account,
+        domain: sc.domain,
+        node,
+        pieceId: mPieceId,
+        pieceRoot: mRoot,
+        data: sealed,
+        dealId: 0n,
+      }),
+    ),
   );
   const replicas = stored.filter((s) => s.status === 'fulfilled').length;
   if (replicas === 0) throw new DepinError('STORAGE_UPLOAD_FAILED', 'No node accepted the manifest.');
 
   const pieceIds = [...segments.flatMap((s) => s.pieces.map((x) => x.pieceId as Hex)), mPieceId];
-  const bytes = segments.reduce((a, s) => a + s.pieces.reduce((b, x) => b + x.size, 0), 0) + sealed.length * replicas;
-  const dealId = await openDeal(sc, { root: dealRoot(pieceIds), size: bytes, pieces: pieceIds.length, durationEpochs: p.durationEpochs, permanent: p.permanent ?? false });
+  const bytes =
+    segments.reduce((a, s) => a + s.pieces.reduce((b, x) => b + x.size, 0), 0) + sealed.length * replicas;
+  const dealId = await openDeal(sc, {
+    root: dealRoot(pieceIds),
+    size: bytes,
+    pieces: pieceIds.length,
+    durationEpochs: p.durationEpochs,
+    permanent: p.permanent ?? false,
+  });
   return { fileId, dealId, size: p.data.length, segments: segments.length, pieces: pieceIds.length };
 }
 
-/** Starts every upload at once and cancels the stragglers as soon as `success` pieces are stored. */
+/**
+ * Starts every upload at once. Once `success` pieces are stored, the others get a short grace
+ * (half the time taken so far, at least 250 ms) and are then cancelled: a slow node never holds the
+ * upload back, while a healthy network still receives every piece.
+ */
 async function uploadLongTail(
   sc: StorageClient,
   pieces: { index: number; data: Uint8Array; pieceRoot: Hex; pieceId: Hex }[],
@@ -95,27 +132,49 @@ async function uploadLongTail(
   success: number,
 ): Promise<ManifestSegment['pieces']> {
   const placed: ManifestSegment['pieces'] = [];
-  const controllers = targets.map(() => new AbortController());
+  const controller = new AbortController();
   const errors: string[] = [];
-  await new Promise<void>((resolve) => {
-    let settled = 0;
-    targets.forEach((node, j) => {
+  const started = performance.now();
+  let grace: NodeJS.Timeout | undefined;
+  await Promise.all(
+    targets.map(async (node, j) => {
       const piece = pieces[j]!;
-      putPiece({ account: sc.account, domain: sc.domain, node, pieceId: piece.pieceId, pieceRoot: piece.pieceRoot, data: piece.data, dealId: 0n, signal: controllers[j]!.signal })
-        .then(() => {
-          if (placed.length < success) placed.push({ index: piece.index, pieceId: piece.pieceId, pieceRoot: piece.pieceRoot, size: piece.data.length, node: node.id });
-          if (placed.length === success) for (const c of controllers) c.abort();
-        })
-        .catch((e: unknown) => errors.push(`${node.id}: ${(e as Error).message}`))
-        .finally(() => {
-          if (++settled === targets.length || placed.length >= success) resolve();
+      try {
+        await putPiece({
+          account: sc.account,
+          domain: sc.domain,
+          node,
+          pieceId: piece.pieceId,
+          pieceRoot: piece.pieceRoot,
+          data: piece.data,
+          dealId: 0n,
+          signal: controller.signal,
         });
-    });
-  });
+        if (controller.signal.aborted) return;
+        placed.push({
+          index: piece.index,
+          pieceId: piece.pieceId,
+          pieceRoot: piece.pieceRoot,
+          size: piece.data.length,
+          node: node.id,
+        });
+        if (placed.length === success && placed.length < targets.length) {
+          grace = setTimeout(() => controller.abort(), Math.max(250, (performance.now() - started) / 2));
+        }
+      } catch (e) {
+        if (!controller.signal.aborted) errors.push(`${node.id}: ${(e as Error).message}`);
+      }
+    }),
+  );
+  clearTimeout(grace);
   if (placed.length < success) {
-    throw new DepinError('STORAGE_UPLOAD_FAILED', `Only ${placed.length} of the ${success} pieces a segment needs were stored.`, {
-      details: { placed: placed.length, needed: success, errors: errors.slice(0, 5) },
-    });
+    throw new DepinError(
+      'STORAGE_UPLOAD_FAILED',
+      `Only ${placed.length} of the ${success} pieces a segment needs were stored.`,
+      {
+        details: { placed: placed.length, needed: success, errors: errors.slice(0, 5) },
+      },
+    );
   }
   return placed.sort((a, b) => a.index - b.index);
 }
@@ -130,17 +189,47 @@ async function openDeal(
   const me = sc.account.address;
   const epochsPerDay = Math.max(1, Math.round(86400 / sc.deployment.settings.epochLength));
   const duration = d.permanent ? 0 : (d.durationEpochs ?? epochsPerDay);
-  const priceGiB = await pub.readContract({ address: c.Params, abi: paramsAbi, functionName: 'get', args: [paramKey('STORAGE_PRICE_GIB_EPOCH')] });
+  const priceGiB = await pub.readContract({
+    address: c.Params,
+    abi: paramsAbi,
+    functionName: 'get',
+    args: [paramKey('STORAGE_PRICE_GIB_EPOCH')],
+  });
   const price = d.permanent ? 0n : (BigInt(d.size) * priceGiB + 2n ** 30n - 1n) / 2n ** 30n || 1n;
   const escrow = d.permanent
-    ? await pub.readContract({ address: c.StorageDeals, abi: storageDealsAbi, functionName: 'endowment', args: [BigInt(d.size)] })
+    ? await pub.readContract({
+        address: c.StorageDeals,
+        abi: storageDealsAbi,
+        functionName: 'endowment',
+        args: [BigInt(d.size)],
+      })
     : price * BigInt(duration);
-  const balance = await pub.readContract({ address: c.Credits, abi: creditsAbi, functionName: 'balanceOf', args: [me] });
+  const balance = await pub.readContract({
+    address: c.Credits,
+    abi: creditsAbi,
+    functionName: 'balanceOf',
+    args: [me],
+  });
   if (balance < escrow) {
-    const per = await pub.readContract({ address: c.Credits, abi: creditsAbi, functionName: 'quoteMint', args: [10n ** 18n] });
+    const per = await pub.readContract({
+      address: c.Credits,
+      abi: creditsAbi,
+      functionName: 'quoteMint',
+      args: [10n ** 18n],
+    });
     const tokens = ((escrow - balance) * 10n ** 18n) / (per || 1n) + 10n ** 16n;
-    await sc.clients.write({ address: c.Token, abi: tokenAbi, functionName: 'approve', args: [c.Credits, tokens] });
-    await sc.clients.write({ address: c.Credits, abi: creditsAbi, functionName: 'mint', args: [me, tokens, escrow - balance] });
+    await sc.clients.write({
+      address: c.Token,
+      abi: tokenAbi,
+      functionName: 'approve',
+      args: [c.Credits, tokens],
+    });
+    await sc.clients.write({
+      address: c.Credits,
+      abi: creditsAbi,
+      functionName: 'mint',
+      args: [me, tokens, escrow - balance],
+    });
   }
   const receipt = await sc.clients.write({
     address: c.StorageDeals,

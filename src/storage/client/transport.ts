@@ -11,11 +11,18 @@ import { encodeOrderHeader, ORDER_HEADER } from '../node/orderHeader.ts';
 
 export type StorageNodeRef = { id: Hex; signer: Hex; endpoint: string; region: string };
 
-type Common = { account: LocalAccount; domain: Domain; node: StorageNodeRef; signal?: AbortSignal; ttl?: number };
+type Common = {
+  account: LocalAccount;
+  domain: Domain;
+  node: StorageNodeRef;
+  signal?: AbortSignal;
+  ttl?: number;
+};
 
 const expiry = (ttl = 600) => BigInt(Math.floor(Date.now() / 1000) + ttl);
 const nonce = () => toHex(randomBytes(32));
-const url = (node: StorageNodeRef, pieceId: Hex) => `${node.endpoint.replace(/\/$/, '')}/v1/pieces/${pieceId}`;
+const url = (node: StorageNodeRef, pieceId: Hex) =>
+  `${node.endpoint.replace(/\/$/, '')}/v1/pieces/${pieceId}`;
 
 async function failure(res: Response, what: string): Promise<DepinError> {
   let code = 'STORAGE_NODE_ERROR';
@@ -35,7 +42,9 @@ async function failure(res: Response, what: string): Promise<DepinError> {
  *
  * @example const receipt = await putPiece({ account, domain, node, pieceId, pieceRoot, data, dealId: 0n });
  */
-export async function putPiece(p: Common & { pieceId: Hex; pieceRoot: Hex; data: Uint8Array; dealId: bigint }): Promise<Envelope> {
+export async function putPiece(
+  p: Common & { pieceId: Hex; pieceRoot: Hex; data: Uint8Array; dealId: bigint },
+): Promise<Envelope> {
   const order = await signMessage(p.account, p.domain, 'PutOrder', {
     client: p.account.address,
     node: p.node.id,
@@ -60,7 +69,10 @@ export async function putPiece(p: Common & { pieceId: Hex; pieceRoot: Hex; data:
     signerField: 'node',
     resolveKey: async () => p.node.signer,
   });
-  if (message.pieceId.toLowerCase() !== p.pieceId.toLowerCase() || message.pieceRoot.toLowerCase() !== p.pieceRoot.toLowerCase()) {
+  if (
+    message.pieceId.toLowerCase() !== p.pieceId.toLowerCase() ||
+    message.pieceRoot.toLowerCase() !== p.pieceRoot.toLowerCase()
+  ) {
     throw new DepinError('STORAGE_BAD_RECEIPT', `${p.node.id} signed a receipt for another piece.`);
   }
   return receipt;
@@ -86,7 +98,8 @@ export async function getPiece(p: Common & { pieceId: Hex; size: number }): Prom
   });
   if (!res.ok) throw await failure(res, `GET piece from ${p.node.id}`);
   const bytes = new Uint8Array(await res.arrayBuffer());
-  if (p.size !== 0 && bytes.length !== p.size) throw new DepinError('STORAGE_SHORT_PIECE', `${p.node.id} sent ${bytes.length} of ${p.size} bytes.`);
+  if (p.size !== 0 && bytes.length !== p.size)
+    throw new DepinError('STORAGE_SHORT_PIECE', `${p.node.id} sent ${bytes.length} of ${p.size} bytes.`);
   return bytes;
 }
 
@@ -99,7 +112,10 @@ export async function deletePiece(p: Common & { pieceId: Hex }): Promise<void> {
     expiry: expiry(p.ttl),
     nonce: nonce(),
   });
-  const res = await fetch(url(p.node, p.pieceId), { method: 'DELETE', headers: { [ORDER_HEADER]: encodeOrderHeader(order) } });
+  const res = await fetch(url(p.node, p.pieceId), {
+    method: 'DELETE',
+    headers: { [ORDER_HEADER]: encodeOrderHeader(order) },
+  });
   if (!res.ok && res.status !== 404) throw await failure(res, `DELETE piece on ${p.node.id}`);
 }
 
@@ -114,7 +130,10 @@ export async function hasPiece(p: Common & { pieceId: Hex; size: number }): Prom
     nonce: nonce(),
   });
   try {
-    const res = await fetch(url(p.node, p.pieceId), { headers: { [ORDER_HEADER]: encodeOrderHeader(order) }, signal: AbortSignal.timeout(5000) });
+    const res = await fetch(url(p.node, p.pieceId), {
+      headers: { [ORDER_HEADER]: encodeOrderHeader(order) },
+      signal: AbortSignal.timeout(5000),
+    });
     await res.body?.cancel();
     return res.ok;
   } catch {
