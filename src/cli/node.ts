@@ -12,7 +12,7 @@ import { runDaemon } from './daemonRunner.ts';
 
 export const HELP = `usage: depin node [--rpc URL] [--deployment FILE] (--keystore FILE --password-file FILE | --key HEX)
                   [--data-dir DIR] [--host H] [--port P] [--public-url URL] [--stake AMOUNT]
-                  [--region R] [--h3 CELL] [--capacity BYTES] [--claim-every MS]
+                  [--region R] [--h3 CELL] [--capacity BYTES (alias of --storage-capacity)] [--claim-every MS]
                   [--storage-capacity BYTES]`;
 
 export async function run(argv: string[]): Promise<void> {
@@ -29,7 +29,7 @@ export async function run(argv: string[]): Promise<void> {
   const common = commonConfig(values, '.depin/node');
   const log = createLogger('node', { level: common.logLevel });
   const account = await loadAccount(common);
-  const storageCapacity = opt(values, 'storage-capacity', String(10n * 2n ** 30n));
+  const storageCapacity = opt(values, 'storage-capacity', opt(values, 'capacity', String(10n * 2n ** 30n)));
   if (!/^\d{1,30}$/.test(storageCapacity)) {
     throw new DepinError(
       'BAD_ARGUMENTS',
@@ -46,7 +46,8 @@ export async function run(argv: string[]): Promise<void> {
     ...(common.publicUrl ? { publicUrl: common.publicUrl } : {}),
     stake: parseAmount(opt(values, 'stake', '250')),
     services: [liveness(), storage({ capacity: BigInt(storageCapacity) })],
-    capacity: BigInt(opt(values, 'capacity', String(100n * 2n ** 30n))),
+    // One capacity: what the node declares on chain is what its storage service enforces.
+    capacity: BigInt(storageCapacity),
     h3: BigInt(opt(values, 'h3', '0')),
     region: opt(values, 'region', 'local'),
     prices: [100n, 200n, 0n],
