@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Hex } from 'viem';
+import type { Hex, LocalAccount } from 'viem';
 import { readDeployment } from '../chain/deployment.ts';
 import { devAccounts } from '../chain/devAccounts.ts';
 import { commonConfig, opt, parseCommand } from '../core/config.ts';
@@ -25,7 +25,7 @@ async function client(
   const common = commonConfig(values, '.depin/client');
   const deployment = readDeployment(common.deployment);
   const devnet = deployment.chainId === DEVNET_CHAIN_ID;
-  let account;
+  let account: LocalAccount;
   if (common.key || common.keystore) account = await loadAccount(common);
   else if (devnet) account = devAccounts(20)[19]!.account;
   else throw new DepinError('NO_KEY', 'Pass --keystore FILE (or --key) to act as a storage client.');
