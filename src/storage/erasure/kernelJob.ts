@@ -40,7 +40,11 @@ export function leoChunk(rows: number): number {
   return Math.min(16384, Math.max(64, Math.floor(LEO_WORK_TARGET / rows / 64) * 64));
 }
 
-/** Cauchy column chunk: the k input chunks stay in L1 while each batch of rows reads them. */
+/**
+ * Cauchy column chunk: the k input chunks stay in L1 while each batch of rows reads them.
+ *
+ * @example cauchyChunk(24) // 1024
+ */
 export function cauchyChunk(k: number): number {
   return Math.min(8192, Math.max(256, Math.floor(24576 / k / 64) * 64));
 }

@@ -19,13 +19,21 @@ export const LEO_FFT_SKEW: Uint8Array = new Uint8Array(256);
 /** Walsh–Hadamard transform of the log table, used to evaluate the error locator in decoding. */
 export const LEO_LOG_WALSH: Uint8Array = new Uint8Array(256);
 
-/** a + b mod 255 with the partial reduction Leopard uses (255 may stand for 0). */
+/**
+ * a + b mod 255 with the partial reduction Leopard uses (255 may stand for 0).
+ *
+ * @example leoAddMod(200, 100) // 45
+ */
 export function leoAddMod(a: number, b: number): number {
   const sum = a + b;
   return (sum + (sum >>> 8)) & 0xff;
 }
 
-/** a − b mod 255, partially reduced like {@link leoAddMod}. */
+/**
+ * a − b mod 255, partially reduced like {@link leoAddMod}.
+ *
+ * @example leoSubMod(0, 1) // 254
+ */
 export function leoSubMod(a: number, b: number): number {
   const dif = (a - b) >>> 0;
   return (dif + (dif >>> 8)) & 0xff;
@@ -41,7 +49,11 @@ export function leoMulLog(a: number, logB: number): number {
   return LEO_EXP[leoAddMod(LEO_LOG[a]!, logB)]!;
 }
 
-/** In-place Walsh–Hadamard transform mod 255 over `data.length` (a power of two) entries. */
+/**
+ * In-place Walsh–Hadamard transform mod 255 over `data.length` (a power of two) entries.
+ *
+ * @example leoFwht(Uint8Array.of(1, 0)) // → [1, 1]
+ */
 export function leoFwht(data: Uint8Array): void {
   const n = data.length;
   for (let dist = 1; dist < n; dist <<= 1) {

@@ -27,7 +27,11 @@ function fftButterfly(x: Uint8Array, y: Uint8Array, log: number): void {
   for (let b = 0; b < x.length; b++) y[b]! ^= x[b]!;
 }
 
-/** Inverse FFT over `size` rows evaluated at points offset..offset+size−1; rows ≥ trunc are zero. */
+/**
+ * Inverse FFT over `size` rows evaluated at points offset..offset+size−1; rows ≥ trunc are zero.
+ *
+ * @example leoIfft(rows, 64, 64, 29) // the data chunk of a 29+51 encoding
+ */
 export function leoIfft(work: Uint8Array[], size: number, offset: number, trunc: number): void {
   for (let dist = 1; dist < size; dist <<= 1) {
     for (let r = 0; r < trunc; r += dist << 1) {
@@ -37,7 +41,11 @@ export function leoIfft(work: Uint8Array[], size: number, offset: number, trunc:
   }
 }
 
-/** Forward FFT over `size` rows at points 0..size−1; only rows < trunc are needed. */
+/**
+ * Forward FFT over `size` rows at points 0..size−1; only rows < trunc are needed.
+ *
+ * @example leoFft(rows, 64, 51) // the 51 parity rows of a 29+51 encoding
+ */
 export function leoFft(work: Uint8Array[], size: number, trunc: number): void {
   for (let dist = size >> 1; dist > 0; dist >>= 1) {
     for (let r = 0; r < trunc; r += dist << 1) {

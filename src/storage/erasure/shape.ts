@@ -28,7 +28,11 @@ export function validateShape(shape: ErasureShape): void {
   }
 }
 
-/** Smallest power of two ≥ x (x ≥ 1). */
+/**
+ * Smallest power of two ≥ x (x ≥ 1).
+ *
+ * @example nextPow2(51) // 64
+ */
 export function nextPow2(x: number): number {
   let p = 1;
   while (p < x) p <<= 1;
