@@ -40,3 +40,13 @@ test('refuses parallel coding without a pool', async () => {
   });
   coder.dispose();
 });
+
+test('refuses work once the pool is closed', async () => {
+  const closedPool = createErasureWorkerPool({ threads: 1 });
+  await closedPool.close();
+  const coder = createErasureCoder({ dataShards: 2, parityShards: 1, pool: closedPool });
+  await assert.rejects(coder.encodeParallel([new Uint8Array(4), new Uint8Array(4)]), {
+    code: 'ERASURE_BAD_ARGUMENT',
+  });
+  coder.dispose();
+});

@@ -42,6 +42,7 @@ export function createErasureWorkerPool(init: ErasureWorkerPoolInit = {}): Erasu
   const rt = getErasureRuntime();
   const pending = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>();
   const busy = new Map<Worker, { count: number }>();
+  let closed = false;
   let nextId = 0;
   const workers = Array.from({ length: threads }, () => {
     const pointers = rt.heap.alloc(MAX_SCRATCH_BYTES);
@@ -87,6 +88,7 @@ export function createErasureWorkerPool(init: ErasureWorkerPoolInit = {}): Erasu
   return {
     threads,
     async run(job) {
+      if (closed) throw erasureError('ERASURE_BAD_ARGUMENT', 'This worker pool is closed; create a new one.');
       const parts = Math.max(1, Math.min(threads, Math.floor(job.len / minColumns)));
       const step = Math.ceil(job.len / parts / 64) * 64;
       const runs: Promise<void>[] = [];
@@ -96,6 +98,8 @@ export function createErasureWorkerPool(init: ErasureWorkerPoolInit = {}): Erasu
       await Promise.all(runs);
     },
     async close() {
+      if (closed) return;
+      closed = true;
       await Promise.all(workers.map(({ worker }) => worker.terminate()));
       for (const { pointers } of workers) rt.heap.free(pointers);
     },
