@@ -90,13 +90,7 @@ export function planDecode(
     }
     lost[i] = 1;
   }
-  if (n - missing.length < k) {
-    throw erasureError(
-      'ERASURE_TOO_FEW_SHARDS',
-      `Need at least ${k} of the ${n} shards to reconstruct; only ${n - missing.length} survive. Fetch more shards.`,
-      { needed: k, present: n - missing.length },
-    );
-  }
+  assertEnoughShards(k, n, missing.length);
   const targets = missing.filter((i) => i < rebuildBelow).sort((a, b) => a - b);
   if (plan.algorithm === 'cauchy') {
     const sources: number[] = [];
@@ -153,4 +147,18 @@ export function planDecode(
     }),
     release: () => heap.free(loc),
   };
+}
+
+/**
+ * Throws ERASURE_TOO_FEW_SHARDS unless at least k of the n shards survive.
+ *
+ * @example assertEnoughShards(29, 80, 51); // fine: 29 survive
+ */
+export function assertEnoughShards(k: number, n: number, missing: number): void {
+  if (n - missing >= k) return;
+  throw erasureError(
+    'ERASURE_TOO_FEW_SHARDS',
+    `Need at least ${k} of the ${n} shards to reconstruct; only ${n - missing} survive. Fetch more shards.`,
+    { needed: k, present: n - missing },
+  );
 }

@@ -3,9 +3,15 @@
  * Shards may be any Uint8Arrays; those allocated with {@link ErasureCoder.allocateShards} live in
  * the coder's memory and are coded in place, without a copy.
  */
-import { type CodingPlan, createCodingPlan, planDecode } from './codingPlan.ts';
+import { assertEnoughShards, type CodingPlan, createCodingPlan, planDecode } from './codingPlan.ts';
 import { erasureError } from './errors.ts';
-import { jobWorkBytes, POINTER_BYTES, runKernelJob, type ThreadScratch } from './kernelJob.ts';
+import {
+  jobWorkBytes,
+  type KernelJob,
+  POINTER_BYTES,
+  runKernelJob,
+  type ThreadScratch,
+} from './kernelJob.ts';
 import { type ErasureAlgorithm, type ErasureShape, resolveAlgorithm } from './shape.ts';
 import { runStaged, withShardsInMemory } from './stagedColumns.ts';
 import { validateShards } from './validateShards.ts';
@@ -88,8 +94,7 @@ export function createErasureCoder(options: ErasureCoderOptions): ErasureCoder {
   const plan = createCodingPlan(rt.heap, k, m, algorithm);
   const scratch = allocateScratch(rt, plan);
 
-  const run = (job: Parameters<typeof runKernelJob>[3]) =>
-    runKernelJob(rt.kernels, rt.memory, scratch, job, 0, job.len);
+  const run = (job: KernelJob) => runKernelJob(rt.kernels, rt.memory, scratch, job, 0, job.len);
 
   const pool = () => {
     if (options.pool) return options.pool;
@@ -169,7 +174,7 @@ export function createErasureCoder(options: ErasureCoderOptions): ErasureCoder {
     reconstruct(shards) {
       const len = validateShards(shards, n, 'shards (undefined where missing)', true);
       const missing = shards.flatMap((s, i) => (s ? [] : [i]));
-      if (missing.length > m) planDecode(rt.heap, plan, missing);
+      assertEnoughShards(k, n, missing.length);
       const all = shards.map((s) => s ?? new Uint8Array(Math.max(len, 0)));
       reconstructInto(all, missing);
       return all;
