@@ -3,9 +3,6 @@ import { erasureError } from './errors.ts';
 /** Most shards (data + parity) one stripe may have: GF(2^8) has 256 distinct evaluation points. */
 export const ERASURE_MAX_SHARDS = 256;
 
-/** From this many shards in total the FFT coder is chosen by default. */
-export const LEOPARD_MIN_SHARDS = 32;
-
 /** The two codes: a Cauchy matrix for few shards, Leopard's additive FFT for many. */
 export type ErasureAlgorithm = 'cauchy' | 'leopard';
 
@@ -50,16 +47,38 @@ export function leopardSupports(shape: ErasureShape): boolean {
 }
 
 /**
+ * Estimated work per byte column to encode and then rebuild after losing m shards, in units of
+ * one multiply-add of a 16-byte vector. Cauchy: k·m each way. Leopard: (m'/2)·log2 m' butterflies
+ * per group of m' data shards plus the same again for the parity (m' = m rounded up to 2^j), and a
+ * decoder of (n'/2)·log2 n' butterflies each way plus the formal derivative (n' = next 2^j ≥ m' + k),
+ * a butterfly costing about 1.3 multiply-adds. The model matches the measured order of the two
+ * coders on every shape benchmarked (see docs/erasure.md).
+ *
+ * @example erasureCost({ dataShards: 29, parityShards: 51 }) // { cauchy: 2958, leopard: 1955.2 }
+ */
+export function erasureCost(shape: ErasureShape): Record<ErasureAlgorithm, number> {
+  const { dataShards: k, parityShards: m } = shape;
+  const mPow = nextPow2(m);
+  const size = nextPow2(mPow + k);
+  const layer = (rows: number) => (rows / 2) * Math.log2(rows);
+  const encode = Math.ceil(k / mPow) * layer(mPow) + layer(mPow);
+  const decode = 2.5 * layer(size);
+  return { cauchy: 2 * k * m, leopard: 1.3 * (encode + decode) };
+}
+
+/**
  * The algorithm a shape is coded with by default; store it beside the shards, because the two
- * codes give different parity for the same data. Deterministic: Leopard from
- * {@link LEOPARD_MIN_SHARDS} shards when the shape fits it, Cauchy otherwise.
+ * codes give different parity for the same data. Deterministic: Leopard when the shape fits it
+ * and {@link erasureCost} says it does less work, Cauchy otherwise — so few shards (10+4, 24+6)
+ * get Cauchy and many (29+51, 128+128) get Leopard.
  *
  * @example chooseErasureAlgorithm({ dataShards: 29, parityShards: 51 }) // 'leopard'
  */
 export function chooseErasureAlgorithm(shape: ErasureShape): ErasureAlgorithm {
   validateShape(shape);
-  const n = shape.dataShards + shape.parityShards;
-  return n >= LEOPARD_MIN_SHARDS && leopardSupports(shape) ? 'leopard' : 'cauchy';
+  if (!leopardSupports(shape)) return 'cauchy';
+  const cost = erasureCost(shape);
+  return cost.leopard < cost.cauchy ? 'leopard' : 'cauchy';
 }
 
 /**
