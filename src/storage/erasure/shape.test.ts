@@ -16,11 +16,13 @@ test('picks the Cauchy coder for few shards and Leopard for many, the same way e
   assert.equal(chooseErasureAlgorithm({ dataShards: 128, parityShards: 128 }), 'leopard');
 });
 
-test('picks by estimated work, so a few data shards with many parity shards stay on Cauchy', () => {
+test('keeps few data shards beside many parity shards on Cauchy, whose rebuild is far faster there', () => {
   // Measured: at 6+30 and 12+20 Leopard's decoder is 4–15× slower; at 16+16 and 64+16 Leopard wins both ways.
   assert.equal(chooseErasureAlgorithm({ dataShards: 6, parityShards: 30 }), 'cauchy');
   assert.equal(chooseErasureAlgorithm({ dataShards: 12, parityShards: 20 }), 'cauchy');
   assert.equal(chooseErasureAlgorithm({ dataShards: 16, parityShards: 16 }), 'leopard');
+  assert.equal(chooseErasureAlgorithm({ dataShards: 20, parityShards: 20 }), 'leopard');
+  assert.equal(chooseErasureAlgorithm({ dataShards: 8, parityShards: 8 }), 'cauchy');
   assert.equal(chooseErasureAlgorithm({ dataShards: 64, parityShards: 16 }), 'leopard');
   const cost = erasureCost({ dataShards: 29, parityShards: 51 });
   assert.ok(cost.leopard < cost.cauchy);

@@ -66,19 +66,24 @@ export function erasureCost(shape: ErasureShape): Record<ErasureAlgorithm, numbe
   return { cauchy: 2 * k * m, leopard: 1.3 * (encode + decode) };
 }
 
+/** From this many shards in total Leopard may be chosen by default. */
+export const LEOPARD_MIN_SHARDS = 32;
+
 /**
  * The algorithm a shape is coded with by default; store it beside the shards, because the two
- * codes give different parity for the same data. Deterministic: Leopard when the shape fits it
- * and {@link erasureCost} says it does less work, Cauchy otherwise — so few shards (10+4, 24+6)
- * get Cauchy and many (29+51, 128+128) get Leopard.
+ * codes give different parity for the same data. Deterministic: Leopard from
+ * {@link LEOPARD_MIN_SHARDS} shards when the shape fits it and its {@link erasureCost} is at most
+ * 25 % above Cauchy's (its encoder, which every upload runs, is much faster; its decoder, which
+ * only a loss runs, is slower), Cauchy otherwise. So 10+4 and 24+6 get Cauchy, 20+20, 29+51 and
+ * 128+128 Leopard, and few data shards beside many parity shards (6+30, 12+20) stay on Cauchy.
  *
  * @example chooseErasureAlgorithm({ dataShards: 29, parityShards: 51 }) // 'leopard'
  */
 export function chooseErasureAlgorithm(shape: ErasureShape): ErasureAlgorithm {
   validateShape(shape);
-  if (!leopardSupports(shape)) return 'cauchy';
+  if (shape.dataShards + shape.parityShards < LEOPARD_MIN_SHARDS || !leopardSupports(shape)) return 'cauchy';
   const cost = erasureCost(shape);
-  return cost.leopard < cost.cauchy ? 'leopard' : 'cauchy';
+  return cost.leopard <= 1.25 * cost.cauchy ? 'leopard' : 'cauchy';
 }
 
 /**
