@@ -13,90 +13,28 @@
 /** The most 64 KiB pages a kernel memory may have (4 GiB, wasm32's limit). */
 export const KECCAK_MAX_PAGES = 65536;
 
-const I32 = 0x7f;
-const I64 = 0x7e;
-const op = {
-  block: 0x02,
-  loop: 0x03,
-  end: 0x0b,
-  br: 0x0c,
-  brIf: 0x0d,
-  call: 0x10,
-  select: 0x1b,
-  get: 0x20,
-  set: 0x21,
-  tee: 0x22,
-  i64Load: 0x29,
-  i32Load8u: 0x2d,
-  i64Store: 0x37,
-  i32Const: 0x41,
-  i64Const: 0x42,
-  i32Eqz: 0x45,
-  i32Ne: 0x47,
-  i32LtU: 0x49,
-  i32GtU: 0x4b,
-  i32Add: 0x6a,
-  i32Sub: 0x6b,
-  i32Shl: 0x74,
-  i64And: 0x83,
-  i64Xor: 0x85,
-  i64Rotl: 0x89,
-} as const;
-const VOID = 0x40;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-function sleb(value: bigint): number[] {
-  const out: number[] = [];
-  let n = value;
-  for (;;) {
-    const b = Number(n & 0x7fn);
-    n >>= 7n;
-    if ((n === 0n && !(b & 0x40)) || (n === -1n && b & 0x40)) return out.concat(b);
-    out.push(b | 0x80);
-  }
-}
-const vec = (items: number[][]): number[] => uleb(items.length).concat(...items);
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const name = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]));
-const get = (i: number) => [op.get, ...uleb(i)];
-const set = (i: number) => [op.set, ...uleb(i)];
-const tee = (i: number) => [op.tee, ...uleb(i)];
-const i32 = (v: number) => [op.i32Const, ...sleb(BigInt(v))];
-const i64 = (v: bigint) => [op.i64Const, ...sleb(BigInt.asIntN(64, v))];
-const load64 = (offset: number) => [op.i64Load, 3, ...uleb(offset)];
-const store64 = (offset: number) => [op.i64Store, 3, ...uleb(offset)];
-const load8 = (offset: number) => [op.i32Load8u, 0, ...uleb(offset)];
-const call = (f: number) => [op.call, ...uleb(f)];
-function func(locals: [count: number, type: number][], code: number[]): number[] {
-  const body = [...vec(locals.map(([n, t]) => [...uleb(n), t])), ...code, op.end];
-  return [...uleb(body.length), ...body];
-}
-
-/** Rotation offsets, lane x + 5y. */
-const RHO = [0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14];
-/** Round constants, from the LFSR of the Keccak reference. */
-const ROUND_CONSTANTS: bigint[] = (() => {
-  const out: bigint[] = [];
-  let r = 1;
-  for (let round = 0; round < 24; round++) {
-    let c = 0n;
-    for (let j = 0; j < 7; j++) {
-      r = ((r << 1) ^ ((r >> 7) * 0x71)) & 0xff;
-      if (r & 2) c |= 1n << BigInt((1 << j) - 1);
-    }
-    out.push(c);
-  }
-  return out;
-})();
+import {
+  call,
+  func,
+  get,
+  I32,
+  I64,
+  i32,
+  i64,
+  load8,
+  load64,
+  name,
+  op,
+  RHO,
+  ROUND_CONSTANTS,
+  section,
+  set,
+  store64,
+  tee,
+  uleb,
+  VOID,
+  vec,
+} from './wasmEmit.ts';
 
 /** Function (a, b, out) hashing `lanes` (4 or 8) input lanes: 4 from a, then 4 from b. */
 function emitKeccak(lanes: 4 | 8): number[] {

@@ -17,6 +17,23 @@
  * on the core kernel's memory and the tree is built in place by its `hashNodes`.
  */
 
+import {
+  get,
+  I32,
+  I64,
+  i32,
+  i64,
+  name,
+  op,
+  RHO,
+  ROUND_CONSTANTS,
+  section,
+  set,
+  uleb,
+  VOID,
+  vec,
+} from '../../core/wasmEmit.ts';
+
 /** Bytes per chunk of a piece: the unit of audits. @example Math.ceil(piece.length / CHUNK_SIZE) // chunks */
 export const CHUNK_SIZE = 1024;
 
@@ -37,84 +54,6 @@ export type ChunkLeavesFunction = (
 ) => void;
 
 const RATE = 136;
-const I32 = 0x7f;
-const I64 = 0x7e;
-const op = {
-  block: 0x02,
-  loop: 0x03,
-  end: 0x0b,
-  br: 0x0c,
-  brIf: 0x0d,
-  get: 0x20,
-  set: 0x21,
-  tee: 0x22,
-  i64Load: 0x29,
-  i32Store8: 0x3a,
-  i64Store: 0x37,
-  i32Const: 0x41,
-  i64Const: 0x42,
-  i32GeU: 0x4f,
-  i32Add: 0x6a,
-  i32Sub: 0x6b,
-  i32Shl: 0x74,
-  i32ShrU: 0x76,
-  i64And: 0x83,
-  i64Xor: 0x85,
-  i64Rotl: 0x89,
-} as const;
-const VOID = 0x40;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-function sleb(value: bigint): number[] {
-  const out: number[] = [];
-  let n = value;
-  for (;;) {
-    const b = Number(n & 0x7fn);
-    n >>= 7n;
-    if ((n === 0n && !(b & 0x40)) || (n === -1n && b & 0x40)) return out.concat(b);
-    out.push(b | 0x80);
-  }
-}
-const vec = (items: number[][]): number[] => uleb(items.length).concat(...items);
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const name = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]));
-const get = (i: number) => [op.get, ...uleb(i)];
-const set = (i: number) => [op.set, ...uleb(i)];
-const i32 = (v: number) => [op.i32Const, ...sleb(BigInt(v))];
-const i64 = (v: bigint) => [op.i64Const, ...sleb(BigInt.asIntN(64, v))];
-
-/** Rotation offsets of lane x + 5y, and the round constants, both from the reference's recurrences. */
-const RHO: number[] = (() => {
-  const rho = new Array<number>(25).fill(0);
-  for (let t = 0, x = 1, y = 0; t < 24; t++) {
-    rho[x + 5 * y] = (((t + 1) * (t + 2)) / 2) % 64;
-    [x, y] = [y, (2 * x + 3 * y) % 5];
-  }
-  return rho;
-})();
-const ROUND_CONSTANTS: bigint[] = (() => {
-  const out: bigint[] = [];
-  let r = 1;
-  for (let round = 0; round < 24; round++) {
-    let c = 0n;
-    for (let j = 0; j < 7; j++) {
-      r = ((r << 1) ^ ((r >> 7) * 0x71)) & 0xff;
-      if (r & 2) c |= 1n << BigInt((1 << j) - 1);
-    }
-    out.push(c);
-  }
-  return out;
-})();
-
 // Parameters and locals of `chunks`.
 const SRC = 0;
 const FROM = 1;
