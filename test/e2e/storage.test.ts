@@ -52,6 +52,26 @@ describe('storage on a 12-node devnet', { timeout: 300_000 }, () => {
     }
   });
 
+  test('another client holding only the key, the secret and the file id gets the file; a wrong secret gets nothing', async () => {
+    const fresh = await createStorageClient({
+      rpc: net.chain.rpc,
+      deployment: net.chain.deployment,
+      account: devAccounts(20)[19]!.account,
+      secret: 'e2e secret',
+      keyParams: { passes: 1, memoryKiB: 8192, parallelism: 1 },
+    });
+    const medium = stored.find((x) => x.data.length > 3_000_000 && x.data.length < 4_000_000)!;
+    assert.ok(Buffer.from(await getFile(fresh, { fileId: medium.id })).equals(Buffer.from(medium.data)));
+    const wrong = await createStorageClient({
+      rpc: net.chain.rpc,
+      deployment: net.chain.deployment,
+      account: devAccounts(20)[19]!.account,
+      secret: 'not the secret',
+      keyParams: { passes: 1, memoryKiB: 8192, parallelism: 1 },
+    });
+    await assert.rejects(getFile(wrong, { fileId: medium.id }), { code: 'STORAGE_FILE_NOT_FOUND' });
+  });
+
   test('no node holds plaintext: no stored piece contains any 32-byte window of a file', () => {
     const big = stored.find((s) => s.data.length > 1_000_000)!.data;
     const probes = Array.from({ length: 64 }, (_, i) =>
