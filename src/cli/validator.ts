@@ -10,7 +10,7 @@ import { runDaemon } from './daemonRunner.ts';
 
 export const HELP = `usage: depin validator [--rpc URL] [--deployment FILE] (--keystore FILE --password-file FILE | --key HEX)
                        [--data-dir DIR] [--host H] [--port P] [--public-url URL] [--stake AMOUNT]
-                       [--tick MS] [--cutoff FRACTION] [--challenge-timeout MS]`;
+                       [--tick MS] [--cutoff FRACTION] [--challenge-timeout MS] [--audits-per-epoch N]`;
 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseCommand(argv, {
@@ -19,6 +19,7 @@ export async function run(argv: string[]): Promise<void> {
     cutoff: { type: 'string' },
     'challenge-timeout': { type: 'string' },
     'claim-every': { type: 'string' },
+    'audits-per-epoch': { type: 'string' },
     fault: { type: 'string' },
   });
   if (values.help) return void console.log(HELP);
@@ -41,6 +42,7 @@ export async function run(argv: string[]): Promise<void> {
     cutoff: Number(opt(values, 'cutoff', '0.3')),
     challengeTimeoutMs: Number(opt(values, 'challenge-timeout', '2000')),
     claimEveryMs: Number(opt(values, 'claim-every', '3000')),
+    auditsPerEpoch: Number(opt(values, 'audits-per-epoch', '4')),
     ...(fault ? { fault: fault as Fault } : {}),
     log,
   });

@@ -5,7 +5,7 @@
 import { SimpleMerkleTree } from '@openzeppelin/merkle-tree';
 import { type Hex, zeroHash } from 'viem';
 
-export const EVIDENCE_KIND = { liveness: 1 } as const;
+export const EVIDENCE_KIND = { liveness: 1, storageAudit: 2 } as const;
 export const OUTCOME = { valid: 1, invalid: 0 } as const;
 
 /** Reason codes of evidence records (stable numbers: they are signed and published). */
@@ -17,6 +17,9 @@ export const REASON = {
   WRONG_RESPONSE: 4,
   HTTP_ERROR: 5,
   NOT_ACTIVE: 6,
+  PIECE_MISSING: 7,
+  BAD_PROOF: 8,
+  PIECE_CORRUPT: 9,
 } as const;
 export type ReasonName = keyof typeof REASON;
 

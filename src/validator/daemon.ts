@@ -15,15 +15,20 @@ import {
   type NodeRecord,
   readClock,
   readEpochOpening,
+  readNodes,
   readRewardsState,
   readValidators,
 } from '../chain/reads.ts';
 import { type DepinError, isDepinError } from '../core/errors.ts';
+import { EVIDENCE_KIND } from '../core/evidence.ts';
 import { startJsonServer } from '../core/http.ts';
 import type { Logger } from '../core/log.ts';
-import { messageDomain } from '../core/messages.ts';
+import { messageDomain, signMessage } from '../core/messages.ts';
 import { createMetrics } from '../core/metrics.ts';
 import { challengeSchedule } from '../core/schedule.ts';
+import { AUDIT_SLOT_BASE, auditPiece } from '../storage/validator/audit.ts';
+import { createPlacementStore, verifyPlacements } from '../storage/validator/placements.ts';
+import { sampleAudits } from '../storage/validator/sampling.ts';
 import { validatorRoutes } from './api.ts';
 import { challengeNode } from './challenger.ts';
 import {
@@ -50,6 +55,8 @@ export type ValidatorConfig = {
   cutoff: number;
   challengeTimeoutMs: number;
   claimEveryMs: number;
+  /** Storage audits this validator runs per epoch. */
+  auditsPerEpoch: number;
   fault?: Fault;
   log: Logger;
 };
@@ -62,6 +69,7 @@ export function createValidator(config: ValidatorConfig): ValidatorDaemon {
   const me = config.account.address.toLowerCase() as Hex;
   const clients = createChainClients({ rpc: config.rpc, chainId: d.chainId });
   const store = openValidatorStore(join(config.dataDir, 'validator.sqlite'));
+  const placements = createPlacementStore(store.db);
   const domain = messageDomain(d.chainId, d.contracts.Registry);
   const metrics = createMetrics('depin_validator');
   const evidenceCount = metrics.counter('depin_validator_evidence_total', 'Evidence records signed', [
@@ -183,6 +191,59 @@ export function createValidator(config: ValidatorConfig): ValidatorDaemon {
         )
         .finally(() => inflight.delete(key));
     }
+    runAudits(epoch, elapsed, snap);
+  }
+
+  /** Storage audits: a size-weighted sample of placed pieces, spread over the epoch's first 70%. */
+  function runAudits(
+    epoch: bigint,
+    elapsed: number,
+    snap: NonNullable<Awaited<ReturnType<typeof snapshot>>>,
+  ): void {
+    const active = new Map(snap.nodes.map((n) => [n.id, n]));
+    const candidates = placements.all().filter((p) => active.has(p.node));
+    if (candidates.length === 0) return;
+    const roots = new Map(candidates.map((p) => [`${p.pieceId}:${p.node}`, p.pieceRoot]));
+    const picks = sampleAudits({
+      randomness: snap.randomness,
+      validator: me,
+      pieces: candidates,
+      count: config.auditsPerEpoch,
+    });
+    picks.forEach((pick, i) => {
+      const offset = ((i + 1) / (picks.length + 1)) * 0.7 * d.settings.epochLength;
+      const slot = AUDIT_SLOT_BASE + i;
+      const key = `${epoch}:${pick.node}:${slot}`;
+      if (offset > elapsed || inflight.has(key) || store.hasEvidence(epoch, pick.node, slot)) return;
+      inflight.add(key);
+      const node = active.get(pick.node)!;
+      auditPiece({
+        account: config.account,
+        domain,
+        epoch,
+        pick: { ...pick, pieceRoot: roots.get(`${pick.pieceId}:${pick.node}`)! },
+        node,
+        timeoutMs: config.challengeTimeoutMs,
+      })
+        .then(async (r) => {
+          const env = await signMessage(config.account, domain, 'Evidence', {
+            epoch,
+            validator: config.account.address,
+            subject: node.id,
+            kind: EVIDENCE_KIND.storageAudit,
+            slot,
+            outcome: r.outcome,
+            reason: r.reason,
+            measurement: BigInt(r.latencyMs),
+          });
+          store.addEvidence(epoch, node.id, slot, r.outcome, r.reason, env);
+          evidenceCount.inc({ outcome: String(r.outcome), reason: String(r.reason) });
+        })
+        .catch((e: unknown) =>
+          log.warn({ err: (e as Error).message, node: node.id }, 'audit failed to record'),
+        )
+        .finally(() => inflight.delete(key));
+    });
   }
 
   async function finalise(current: bigint, now: number): Promise<void> {
@@ -241,6 +302,22 @@ export function createValidator(config: ValidatorConfig): ValidatorDaemon {
         port: config.port,
         routes: [
           metrics.route,
+          {
+            method: 'POST',
+            path: '/v1/storage/placements',
+            handler: async ({ body }) => {
+              const accepted = placements.add(
+                await verifyPlacements(body, {
+                  clients,
+                  deployment: d,
+                  domain,
+                  nodes: () => readNodes(clients.public, d),
+                }),
+              );
+              log.info({ accepted }, 'placements accepted');
+              return { status: 201, body: { accepted } };
+            },
+          },
           ...validatorRoutes({
             store,
             me,

@@ -157,6 +157,23 @@ describe('bad input', { timeout: 120_000 }, () => {
     assert.equal(await code('/v1/rewards/0xnothex'), 'BAD_ADDRESS');
   });
 
+  test('the validator refuses malformed placements and placements for deals not on chain', async () => {
+    const v = net.validators[0]!.url;
+    await expectCode(post(`${v}/v1/storage/placements`, { dealId: 'x' }), 400, 'BAD_PLACEMENT');
+    const piece = {
+      pieceId: `0x${'11'.repeat(32)}`,
+      pieceRoot: `0x${'22'.repeat(32)}`,
+      size: 10,
+      node: nodeAddress,
+      receipt: {},
+    };
+    await expectCode(
+      post(`${v}/v1/storage/placements`, { dealId: '999', pieceIds: [piece.pieceId], pieces: [piece] }),
+      404,
+      'DEAL_UNKNOWN',
+    );
+  });
+
   test('both daemons keep serving after all of it', async () => {
     assert.equal((await fetch(`${nodeUrl}/health`)).status, 200);
     assert.equal((await fetch(`${net.validators[0]!.url}/health`)).status, 200);

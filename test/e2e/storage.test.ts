@@ -5,14 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { devAccounts } from '../../src/chain/devAccounts.ts';
+import { EVIDENCE_KIND, REASON } from '../../src/core/evidence.ts';
+import { fetchJson } from '../../src/core/http.ts';
 import { getFile } from '../../src/storage/client/getFile.ts';
 import { createStorageClient, type StorageClient } from '../../src/storage/client/storageClient.ts';
 import { storeFile } from '../../src/storage/client/storeFile.ts';
-import { startTestNetwork } from '../helpers.ts';
+import { currentEpoch, startTestNetwork, waitFor } from '../helpers.ts';
 
 type Net = Awaited<ReturnType<typeof startTestNetwork>>;
 
@@ -28,7 +30,12 @@ describe('storage on a 12-node devnet', { timeout: 300_000 }, () => {
   const stored: { id: `0x${string}`; data: Uint8Array }[] = [];
 
   before(async () => {
-    net = await startTestNetwork({ nodes: 12, validators: 1, epochLength: 10 });
+    net = await startTestNetwork({
+      nodes: 12,
+      validators: 1,
+      epochLength: 6,
+      validatorArgs: () => ['--audits-per-epoch', '24'],
+    });
     sc = await createStorageClient({
       rpc: net.chain.rpc,
       deployment: net.chain.deployment,
@@ -105,6 +112,56 @@ describe('storage on a 12-node devnet', { timeout: 300_000 }, () => {
         assert.ok((e.details?.available ?? 99) < 6);
         return true;
       },
+    );
+  });
+
+  test('validators audit placed pieces each epoch, and catch a node that silently deleted its pieces', async () => {
+    const v = net.validators[0]!;
+    type Ev = { message: { subject: string; kind: number; outcome: number; reason: number } };
+    const audits = async (epoch: bigint) =>
+      (await fetchJson<Ev[]>(`${v.url}/v1/evidence/${epoch}`)).filter(
+        (e) => Number(e.message.kind) === EVIDENCE_KIND.storageAudit,
+      );
+    const first = (await currentEpoch(net)) + 1n;
+    await waitFor('an epoch of audits', async () => (await currentEpoch(net)) > first, 20_000);
+    const passed = await audits(first);
+    assert.ok(passed.length > 0, 'pieces were audited');
+    const live = new Set(
+      net.nodes.filter((n) => n.proc?.exitCode === null && n.proc.signalCode === null).map((n) => n.address),
+    );
+    const ofLive = passed.filter((e) => live.has(e.message.subject.toLowerCase() as `0x${string}`));
+    assert.ok(
+      ofLive.length > 0 && ofLive.every((e) => Number(e.message.outcome) === 1),
+      'live honest nodes pass every audit',
+    );
+    const ofDead = passed.filter((e) => !live.has(e.message.subject.toLowerCase() as `0x${string}`));
+    assert.ok(
+      ofDead.every((e) => Number(e.message.outcome) === 0),
+      'audits of killed nodes fail',
+    );
+    // Node 0 silently deletes every piece it holds (its index still claims them).
+    const cheat = net.nodes[0]!;
+    for (const f of filesUnder(join(cheat.dataDir, 'pieces'))) rmSync(f);
+    const caught = await waitFor(
+      'an audit to catch the node',
+      async () => {
+        const e = await currentEpoch(net);
+        for (let x = first + 1n; x <= e; x++) {
+          const bad = (await audits(x)).filter(
+            (a) => a.message.subject.toLowerCase() === cheat.address && Number(a.message.outcome) === 0,
+          );
+          if (bad.length > 0) return bad;
+        }
+        return undefined;
+      },
+      40_000,
+    );
+    assert.ok(
+      caught.every((a) =>
+        [REASON.PIECE_MISSING, REASON.PIECE_CORRUPT, REASON.BAD_PROOF].includes(
+          Number(a.message.reason) as 7 | 8 | 9,
+        ),
+      ),
     );
   });
 });

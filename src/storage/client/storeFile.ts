@@ -8,6 +8,7 @@ import { encodePacked, type Hex, keccak256 } from 'viem';
 import { creditsAbi, paramsAbi, storageDealsAbi, tokenAbi } from '../../chain/abi/index.ts';
 import { paramKey } from '../../chain/deploy.ts';
 import { DepinError } from '../../core/errors.ts';
+import type { Envelope } from '../../core/messages.ts';
 import { createFileId } from './fileId.ts';
 import { createSegmentKey, fileKey, manifestId, manifestKey, wrapSegmentKey } from './keys.ts';
 import { dealRoot, type Manifest, type ManifestSegment, sealManifest } from './manifest.ts';
@@ -15,6 +16,7 @@ import { pieceRoot } from './pieces.ts';
 import { rendezvous, requireNodes, selectNodes } from './placement.ts';
 import { encodeSegment } from './segment.ts';
 import type { StorageClient } from './storageClient.ts';
+import { submitPlacements } from './submitPlacements.ts';
 import { putPiece, type StorageNodeRef } from './transport.ts';
 
 export type StoreFileParameters = {
@@ -50,6 +52,7 @@ export async function storeFile(sc: StorageClient, p: StoreFileParameters): Prom
   const fileId = createFileId();
   const fkey = fileKey(sc.rootKey, fileId);
   const segments: ManifestSegment[] = [];
+  const receipts = new Map<string, Envelope>();
   const segmentCount = Math.ceil(p.data.length / sc.segmentSize);
   let algorithm: 'cauchy' | 'leopard' = 'cauchy';
   let done = 0;
@@ -64,7 +67,7 @@ export async function storeFile(sc: StorageClient, p: StoreFileParameters): Prom
       ...(p.geofence ? { geofence: p.geofence } : {}),
     });
     requireNodes(targets.length, success, `Segment ${i}`);
-    const placed = await uploadLongTail(sc, encoded.pieces, targets, success);
+    const placed = await uploadLongTail(sc, receipts, encoded.pieces, targets, success);
     segments.push({
       index: i,
       size: encoded.size,
@@ -105,6 +108,9 @@ export async function storeFile(sc: StorageClient, p: StoreFileParameters): Prom
     ),
   );
   const replicas = stored.filter((s) => s.status === 'fulfilled').length;
+  stored.forEach((s, i) => {
+    if (s.status === 'fulfilled') receipts.set(`${mPieceId}:${holders[i]!.id}`, s.value);
+  });
   if (replicas === 0) throw new DepinError('STORAGE_UPLOAD_FAILED', 'No node accepted the manifest.');
 
   const pieceIds = [...segments.flatMap((s) => s.pieces.map((x) => x.pieceId as Hex)), mPieceId];
@@ -117,6 +123,20 @@ export async function storeFile(sc: StorageClient, p: StoreFileParameters): Prom
     durationEpochs: p.durationEpochs,
     permanent: p.permanent ?? false,
   });
+  // Tell the validators where the pieces are, with the holders' receipts, so they audit them.
+  const sizes = new Map<string, { pieceRoot: Hex; size: number }>([
+    [mPieceId, { pieceRoot: mRoot, size: sealed.length }],
+  ]);
+  for (const s of segments)
+    for (const x of s.pieces) sizes.set(x.pieceId, { pieceRoot: x.pieceRoot as Hex, size: x.size });
+  await submitPlacements(sc, {
+    dealId: String(dealId),
+    pieceIds,
+    pieces: [...receipts.entries()].map(([key, receipt]) => {
+      const [pieceId, node] = key.split(':') as [Hex, Hex];
+      return { pieceId, node, receipt, ...sizes.get(pieceId)! };
+    }),
+  });
   return { fileId, dealId, size: p.data.length, segments: segments.length, pieces: pieceIds.length };
 }
 
@@ -127,11 +147,12 @@ export async function storeFile(sc: StorageClient, p: StoreFileParameters): Prom
  */
 async function uploadLongTail(
   sc: StorageClient,
+  receipts: Map<string, Envelope>,
   pieces: { index: number; data: Uint8Array; pieceRoot: Hex; pieceId: Hex }[],
   targets: StorageNodeRef[],
   success: number,
 ): Promise<ManifestSegment['pieces']> {
-  const placed: ManifestSegment['pieces'] = [];
+  const placed: (ManifestSegment['pieces'][number] & { receipt?: Envelope })[] = [];
   const controller = new AbortController();
   const errors: string[] = [];
   const started = performance.now();
