@@ -152,7 +152,7 @@ async function uploadLongTail(
   targets: StorageNodeRef[],
   success: number,
 ): Promise<ManifestSegment['pieces']> {
-  const placed: (ManifestSegment['pieces'][number] & { receipt?: Envelope })[] = [];
+  const placed: ManifestSegment['pieces'] = [];
   const controller = new AbortController();
   const errors: string[] = [];
   const started = performance.now();
@@ -161,7 +161,7 @@ async function uploadLongTail(
     targets.map(async (node, j) => {
       const piece = pieces[j]!;
       try {
-        await putPiece({
+        const receipt = await putPiece({
           account: sc.account,
           domain: sc.domain,
           node,
@@ -179,6 +179,7 @@ async function uploadLongTail(
           size: piece.data.length,
           node: node.id,
         });
+        receipts.set(`${piece.pieceId}:${node.id}`, receipt);
         if (placed.length === success && placed.length < targets.length) {
           grace = setTimeout(() => controller.abort(), Math.max(250, (performance.now() - started) / 2));
         }

@@ -24,9 +24,13 @@ export async function submitPlacements(sc: StorageClient, placement: PlacementSu
   const accepted = results.filter((r) => r.status === 'fulfilled').length;
   if (accepted === 0 && validators.length > 0) {
     const first = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
-    throw new DepinError('STORAGE_PLACEMENT_REFUSED', `No validator accepted the placement of this deal: ${(first?.reason as Error)?.message}`, {
-      cause: first?.reason,
-    });
+    throw new DepinError(
+      'STORAGE_PLACEMENT_REFUSED',
+      `No validator accepted the placement of this deal: ${(first?.reason as Error)?.message}`,
+      {
+        cause: first?.reason,
+      },
+    );
   }
   return accepted;
 }

@@ -119,7 +119,7 @@ export async function verifyPlacements(
     if (!inDeal.has(p.pieceId.toLowerCase()))
       throw new DepinError('PIECE_NOT_IN_DEAL', `Piece ${p.pieceId} is not in deal ${dealId}.`);
     const node = p.node.toLowerCase() as Hex;
-    let message;
+    let message: { node: Hex; pieceId: Hex; pieceRoot: Hex; size: bigint };
     try {
       ({ message } = await verifyEnvelope(p.receipt, {
         type: 'PieceReceipt',
