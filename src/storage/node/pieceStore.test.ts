@@ -316,6 +316,7 @@ describe('piece store', () => {
     const { stream } = await store.read(pieceId);
     for await (const part of stream) bytes += (part as Buffer).length;
     assert.equal(bytes, size);
-    assert.ok(process.memoryUsage().rss - before < 48 << 20, 'no whole-piece buffering');
+    // RSS is noisy (GC timing, WebAssembly memory growth); a whole-piece buffer would add ≥ 64 MiB on top.
+    assert.ok(process.memoryUsage().rss - before < 60 << 20, 'no whole-piece buffering');
   });
 });
