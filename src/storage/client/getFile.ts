@@ -66,21 +66,32 @@ export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<
   const fkey = fileKey(sc.rootKey, p.fileId);
   let done = 0;
   p.onProgress?.(0, manifest.size);
+  // The first round of each segment's fetches starts while the previous segment decodes.
+  const extra = p.extra ?? 2;
+  const startSegment = (segment: Manifest['segments'][number]) => {
+    const fetched: (Uint8Array | undefined)[] = new Array(manifest.n).fill(undefined);
+    const queue = [...segment.pieces].sort((a, b) => a.index - b.index);
+    const failed: string[] = [];
+    const first = fetchFirst(sc, queue.splice(0, manifest.k + extra), manifest.k, nodes, fetched, failed);
+    return { fetched, queue, failed, first };
+  };
+  let upcoming = manifest.segments[0] ? startSegment(manifest.segments[0]) : undefined;
   for (const segment of manifest.segments) {
     const segmentKey = unwrapSegmentKey(fkey, segment.wrappedKey as Hex, {
       fileId: p.fileId,
       index: segment.index,
     });
-    const fetched: (Uint8Array | undefined)[] = new Array(manifest.n).fill(undefined);
+    const { fetched, queue, failed, first } = upcoming!;
+    await first;
+    const following = manifest.segments[segment.index + 1];
+    upcoming = following ? startSegment(following) : undefined;
     const roots: Hex[] = new Array(manifest.n).fill(`0x${'00'.repeat(32)}`);
     for (const piece of segment.pieces) roots[piece.index] = piece.pieceRoot as Hex;
-    const queue = [...segment.pieces].sort((a, b) => a.index - b.index);
-    const failed: string[] = [];
     let plaintext: Uint8Array | undefined;
     while (!plaintext) {
       const have = fetched.filter(Boolean).length;
-      const want = Math.max(0, manifest.k - have) + (have === 0 ? (p.extra ?? 2) : 0);
-      if (want > 0 && queue.length === 0 && have < manifest.k) {
+      const want = Math.max(0, manifest.k - have);
+      if (have < manifest.k && queue.length === 0) {
         throw new DepinError(
           'STORAGE_TOO_FEW_PIECES',
           `Segment ${segment.index} of ${p.fileId} cannot be rebuilt: ${have} good pieces of the ${manifest.k} needed (${segment.pieces.length - have} missing or corrupt).`,
@@ -95,8 +106,10 @@ export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<
           },
         );
       }
-      await fetchFirst(sc, queue.splice(0, want), manifest.k - have, nodes, fetched, failed);
-      if (fetched.filter(Boolean).length < manifest.k) continue;
+      if (have < manifest.k) {
+        await fetchFirst(sc, queue.splice(0, want), manifest.k - have, nodes, fetched, failed);
+        continue;
+      }
       try {
         const r = decodeSegment({
           pieces: fetched,
