@@ -21,12 +21,11 @@ import {
   I64,
   i32,
   i64,
+  keccakF1600,
   load8,
   load64,
   name,
   op,
-  RHO,
-  ROUND_CONSTANTS,
   section,
   set,
   store64,
@@ -51,35 +50,8 @@ function emitKeccak(lanes: 4 | 8): number[] {
     else code.push(...i64(0n));
     code.push(...set(3 + i));
   }
-  let S = 3;
-  let T = 28;
-  for (let round = 0; round < 24; round++) {
-    for (let x = 0; x < 5; x++) {
-      code.push(...get(S + x), ...get(S + x + 5), op.i64Xor, ...get(S + x + 10), op.i64Xor);
-      code.push(...get(S + x + 15), op.i64Xor, ...get(S + x + 20), op.i64Xor, ...set(C + x));
-    }
-    for (let x = 0; x < 5; x++) {
-      code.push(...get(C + ((x + 4) % 5)), ...get(C + ((x + 1) % 5)), ...i64(1n), op.i64Rotl, op.i64Xor);
-      code.push(...set(D + x));
-    }
-    for (let Y = 0; Y < 5; Y++) {
-      // Output lane (X, Y) comes from lane (x, y) with X = y and Y = 2x + 3y (mod 5).
-      for (let X = 0; X < 5; X++) {
-        const x = (3 * (((Y - 3 * X) % 5) + 5)) % 5;
-        const lane = x + 5 * X;
-        code.push(...get(S + lane), ...get(D + x), op.i64Xor);
-        if (RHO[lane]) code.push(...i64(BigInt(RHO[lane]!)), op.i64Rotl);
-        code.push(...set(B + X));
-      }
-      for (let X = 0; X < 5; X++) {
-        code.push(...get(B + X), ...get(B + ((X + 1) % 5)), ...i64(-1n), op.i64Xor);
-        code.push(...get(B + ((X + 2) % 5)), op.i64And, op.i64Xor);
-        if (X === 0 && Y === 0) code.push(...i64(ROUND_CONSTANTS[round]!), op.i64Xor);
-        code.push(...set(T + X + 5 * Y));
-      }
-    }
-    [S, T] = [T, S];
-  }
+  const S = 3;
+  code.push(...keccakF1600({ S, T: 28, B, C, D }));
   for (let i = 0; i < 4; i++) code.push(...get(2), ...get(S + i), ...store64(i * 8));
   return func([[65, I64]], code);
 }

@@ -93,3 +93,46 @@ export const ROUND_CONSTANTS: bigint[] = (() => {
   }
   return out;
 })();
+
+/**
+ * The 24 rounds of Keccak-f[1600], fully unrolled over i64 locals in the Keccak team's compact
+ * form: theta's column parities (C, then D), rho+pi of each output row into five temporaries (B), chi
+ * into the second state (T), the two states swapping roles each round, so no round writes a lane it
+ * still reads. After the even number of rounds the result is back in S.
+ *
+ * @example code.push(...keccakF1600({ S: 8, T: 33, B: 58, C: 63, D: 68 }));
+ */
+export function keccakF1600(locals: { S: number; T: number; B: number; C: number; D: number }): number[] {
+  const { B, C, D } = locals;
+  const code: number[] = [];
+  let s = locals.S;
+  let t = locals.T;
+  for (let round = 0; round < 24; round++) {
+    for (let x = 0; x < 5; x++) {
+      code.push(...get(s + x), ...get(s + x + 5), op.i64Xor, ...get(s + x + 10), op.i64Xor);
+      code.push(...get(s + x + 15), op.i64Xor, ...get(s + x + 20), op.i64Xor, ...set(C + x));
+    }
+    for (let x = 0; x < 5; x++) {
+      code.push(...get(C + ((x + 4) % 5)), ...get(C + ((x + 1) % 5)), ...i64(1n), op.i64Rotl, op.i64Xor);
+      code.push(...set(D + x));
+    }
+    for (let Y = 0; Y < 5; Y++) {
+      // Output lane (X, Y) of rho+pi comes from lane (x, y) with X = y and Y = 2x + 3y (mod 5).
+      for (let X = 0; X < 5; X++) {
+        const x = (3 * (((Y - 3 * X) % 5) + 5)) % 5;
+        const lane = x + 5 * X;
+        code.push(...get(s + lane), ...get(D + x), op.i64Xor);
+        if (RHO[lane]) code.push(...i64(BigInt(RHO[lane]!)), op.i64Rotl);
+        code.push(...set(B + X));
+      }
+      for (let X = 0; X < 5; X++) {
+        code.push(...get(B + X), ...get(B + ((X + 1) % 5)), ...i64(-1n), op.i64Xor);
+        code.push(...get(B + ((X + 2) % 5)), op.i64And, op.i64Xor);
+        if (X === 0 && Y === 0) code.push(...i64(ROUND_CONSTANTS[round]!), op.i64Xor);
+        code.push(...set(t + X + 5 * Y));
+      }
+    }
+    [s, t] = [t, s];
+  }
+  return code;
+}

@@ -23,10 +23,9 @@ import {
   I64,
   i32,
   i64,
+  keccakF1600,
   name,
   op,
-  RHO,
-  ROUND_CONSTANTS,
   section,
   set,
   uleb,
@@ -71,39 +70,7 @@ const D = 68;
 const I64_LOCALS = 65;
 
 /** The 24 rounds, leaving the result back in S. */
-function permutation(): number[] {
-  const code: number[] = [];
-  let s = S;
-  let t = T;
-  for (let round = 0; round < 24; round++) {
-    for (let x = 0; x < 5; x++) {
-      code.push(...get(s + x), ...get(s + x + 5), op.i64Xor, ...get(s + x + 10), op.i64Xor);
-      code.push(...get(s + x + 15), op.i64Xor, ...get(s + x + 20), op.i64Xor, ...set(C + x));
-    }
-    for (let x = 0; x < 5; x++) {
-      code.push(...get(C + ((x + 4) % 5)), ...get(C + ((x + 1) % 5)), ...i64(1n), op.i64Rotl, op.i64Xor);
-      code.push(...set(D + x));
-    }
-    for (let Y = 0; Y < 5; Y++) {
-      // Output lane (X, Y) of rho+pi comes from lane (x, y) with X = y and Y = 2x + 3y (mod 5).
-      for (let X = 0; X < 5; X++) {
-        const x = (3 * (((Y - 3 * X) % 5) + 5)) % 5;
-        const lane = x + 5 * X;
-        code.push(...get(s + lane), ...get(D + x), op.i64Xor);
-        if (RHO[lane]) code.push(...i64(BigInt(RHO[lane]!)), op.i64Rotl);
-        code.push(...set(B + X));
-      }
-      for (let X = 0; X < 5; X++) {
-        code.push(...get(B + X), ...get(B + ((X + 1) % 5)), ...i64(-1n), op.i64Xor);
-        code.push(...get(B + ((X + 2) % 5)), op.i64And, op.i64Xor);
-        if (X === 0 && Y === 0) code.push(...i64(ROUND_CONSTANTS[round]!), op.i64Xor);
-        code.push(...set(t + X + 5 * Y));
-      }
-    }
-    [s, t] = [t, s];
-  }
-  return code;
-}
+const permutation = (): number[] => keccakF1600({ S, T, B, C, D });
 
 function emitChunks(): number[] {
   const code: number[] = [...get(FROM), ...set(I), op.block, VOID, op.loop, VOID];
