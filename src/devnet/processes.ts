@@ -35,7 +35,11 @@ export function createDaemon(name: string, args: string[], logFile: string, read
     url: '',
     async start() {
       const log = createWriteStream(logFile, { flags: 'a' });
-      const proc = spawn(process.execPath, [MAIN, ...args], {
+      // A restarted daemon keeps its port, as a real one keeps its configured address: peers and the
+      // chain know it by that endpoint.
+      const port = d.url ? new URL(d.url).port : undefined;
+      const argv = port && !args.includes('--port') ? [...args, '--port', port] : args;
+      const proc = spawn(process.execPath, [MAIN, ...argv], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env },
       });

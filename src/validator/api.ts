@@ -14,6 +14,8 @@ export type ValidatorApiDeps = {
   me: Hex;
   fault?: Fault | undefined;
   health: () => unknown;
+  /** True once no more evidence can be added for the epoch (it has ended, nothing in flight). */
+  evidenceFinal: (epoch: bigint) => boolean;
   rewards: () => Promise<{
     root: Hex;
     manifest: { epoch: bigint; entries: { account: Hex; amount: bigint }[] } | undefined;
@@ -29,7 +31,20 @@ export function validatorRoutes(deps: ValidatorApiDeps): Route[] {
     {
       method: 'GET',
       path: '/v1/evidence/:epoch',
-      handler: ({ params }) => ({ body: deps.store.evidenceOf(parseEpoch(params.epoch)) }),
+      handler: ({ params }) => {
+        const epoch = parseEpoch(params.epoch);
+        // Peers must all see the same set: an epoch's evidence is served once it can no longer change.
+        if (!deps.evidenceFinal(epoch)) {
+          throw new DepinError(
+            'EVIDENCE_NOT_FINAL',
+            `Epoch ${epoch} is still open or has challenges in flight: ask again shortly.`,
+            {
+              status: 425,
+            },
+          );
+        }
+        return { body: deps.store.evidenceOf(epoch) };
+      },
     },
     {
       method: 'GET',

@@ -323,6 +323,11 @@ export function createValidator(config: ValidatorConfig): ValidatorDaemon {
             me,
             fault: config.fault,
             health: () => ({ ok: true, validator: me }),
+            // Final once the epoch has ended (by the clock, not by our own tick, which may be busy
+            // finalising) and none of its challenges is in flight.
+            evidenceFinal: (epoch) =>
+              Date.now() / 1000 >= d.settings.epochGenesis + Number(epoch + 1n) * d.settings.epochLength &&
+              ![...inflight].some((k) => k.startsWith(`${epoch}:`)),
             rewards: async () => {
               const st = await readRewardsState(clients.public, d);
               const peers = (await readValidators(clients.public, d)).map((v) => v.endpoint);

@@ -141,7 +141,7 @@ export async function computeAndSign(
       .filter((v) => v.id !== me)
       .map(async (v) => {
         try {
-          await addEnvelopes(await withRetry(() => peerEvidence(v.endpoint, epoch)), v.id);
+          await addEnvelopes(await withRetry(() => peerEvidence(v.endpoint, epoch), 5), v.id);
         } catch (e) {
           log.warn(
             { peer: v.id, epoch: String(epoch), err: (e as Error).message },
