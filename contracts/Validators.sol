@@ -59,6 +59,7 @@ contract Validators is EIP712 {
     address[] private list;
 
     event ValidatorJoined(address indexed validator, uint256 stake, string endpoint);
+    event ValidatorEndpoint(address indexed validator, string endpoint);
     event ValidatorExiting(address indexed validator, uint256 until);
     event ValidatorWithdrawn(address indexed validator, uint256 amount);
     event Equivocation(address indexed validator, uint256 indexed epoch, uint256 slashed, address reporter);
@@ -82,6 +83,15 @@ contract Validators is EIP712 {
         list.push(msg.sender);
         token.safeTransferFrom(msg.sender, address(this), amount);
         emit ValidatorJoined(msg.sender, amount, endpoint);
+    }
+
+    /// @notice Moves the caller's evidence-exchange endpoint (a validator that changed address).
+    function setEndpoint(string calldata endpoint) external {
+        Validator storage v = validators_[msg.sender];
+        if (v.status != STATUS_ACTIVE) revert NotValidator(msg.sender);
+        if (bytes(endpoint).length == 0) revert EmptyEndpoint();
+        v.endpoint = endpoint;
+        emit ValidatorEndpoint(msg.sender, endpoint);
     }
 
     /// @notice Leaves the set; the stake unbonds (and stays slashable) for the unbonding period.

@@ -110,7 +110,15 @@ export function createValidator(config: ValidatorConfig): ValidatorDaemon {
       args: [config.account.address],
     });
     if (v.status !== 0) {
-      log.info({ status: v.status, stake: String(v.stake) }, 'already in the validator set');
+      if (v.status === 1 && v.endpoint !== url) {
+        await wallet.write({
+          address: d.contracts.Validators,
+          abi: validatorsAbi,
+          functionName: 'setEndpoint',
+          args: [url],
+        });
+        log.info({ endpoint: url }, 'validator endpoint moved');
+      } else log.info({ status: v.status, stake: String(v.stake) }, 'already in the validator set');
       return;
     }
     await wallet.write({

@@ -134,6 +134,35 @@ describe('Validators and Rewards', () => {
       );
     });
 
+    test('lets an active validator move its endpoint, and nobody else', async () => {
+      const move = (who: number, endpoint: string) =>
+        f.as(who).write({
+          address: f.contracts.Validators,
+          abi: validatorsAbi,
+          functionName: 'setEndpoint',
+          args: [endpoint],
+        });
+      await approveToken(f, 4, f.contracts.Validators);
+      await f
+        .as(4)
+        .write({
+          address: f.contracts.Validators,
+          abi: validatorsAbi,
+          functionName: 'join',
+          args: [VALIDATOR_STAKE, 'http://127.0.0.1:9040'],
+        });
+      await move(4, 'http://127.0.0.1:9041');
+      const v = await f.public.readContract({
+        address: f.contracts.Validators,
+        abi: validatorsAbi,
+        functionName: 'getValidator',
+        args: [address(4)],
+      });
+      assert.equal(v.endpoint, 'http://127.0.0.1:9041');
+      await rejectsWithCode(move(4, ''), 'EMPTY_ENDPOINT');
+      await rejectsWithCode(move(9, 'http://127.0.0.1:9042'), 'NOT_VALIDATOR');
+    });
+
     test('computes the same EIP-712 digest that viem signs', async () => {
       const root = root0();
       const digest = await f.public.readContract({
