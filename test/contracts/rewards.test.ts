@@ -143,14 +143,12 @@ describe('Validators and Rewards', () => {
           args: [endpoint],
         });
       await approveToken(f, 4, f.contracts.Validators);
-      await f
-        .as(4)
-        .write({
-          address: f.contracts.Validators,
-          abi: validatorsAbi,
-          functionName: 'join',
-          args: [VALIDATOR_STAKE, 'http://127.0.0.1:9040'],
-        });
+      await f.as(4).write({
+        address: f.contracts.Validators,
+        abi: validatorsAbi,
+        functionName: 'join',
+        args: [VALIDATOR_STAKE, 'http://127.0.0.1:9040'],
+      });
       await move(4, 'http://127.0.0.1:9041');
       const v = await f.public.readContract({
         address: f.contracts.Validators,
