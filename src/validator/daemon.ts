@@ -279,7 +279,14 @@ export function createValidator(config: ValidatorConfig): ValidatorDaemon {
       store.set('nextEpoch', String(next + 1n));
       return;
     }
-    const { record } = await computeAndSign(deps, next, snap.block);
+    let record: Awaited<ReturnType<typeof computeAndSign>>['record'];
+    try {
+      ({ record } = await computeAndSign(deps, next, snap.block));
+    } catch (e) {
+      if (!isDepinError(e, 'EPOCH_ALREADY_POSTED')) throw e;
+      store.set('nextEpoch', String(next + 1n));
+      return;
+    }
     const outcome = await collectAndPost(deps, record);
     if (outcome === 'posted') {
       store.setEpochStatus(next, 'posted');

@@ -15,7 +15,7 @@ import {
   readValidators,
   VALIDATOR_STATUS,
 } from '../chain/reads.ts';
-import { isDepinError } from '../core/errors.ts';
+import { DepinError, isDepinError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { type Domain, verifyEnvelope } from '../core/messages.ts';
 import { computeEpochResult, type EpochResult, type VerifiedEvidence } from './epochResult.ts';
@@ -153,6 +153,13 @@ export async function computeAndSign(
 
   // Previous cumulative balances: the manifest of the root on chain now.
   const state = await readRewardsState(client, d);
+  // Posted meanwhile by a quorum of peers: signing now would start from the wrong previous root.
+  if (state.nextEpoch > epoch) {
+    throw new DepinError(
+      'EPOCH_ALREADY_POSTED',
+      `Epoch ${epoch} was posted before this validator signed it.`,
+    );
+  }
   const previous = await manifestFor(
     deps,
     state.root,
