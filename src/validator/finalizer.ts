@@ -3,7 +3,7 @@
  * EpochRoot once (persisted first), collect peers' signatures, post with a two-thirds quorum, and
  * prove equivocation when a peer signs two results for one epoch.
  */
-import { type Hex, type LocalAccount, type PublicClient, recoverTypedDataAddress } from 'viem';
+import type { Hex, LocalAccount, PublicClient } from 'viem';
 import { paramsAbi, rewardsAbi, validatorsAbi } from '../chain/abi/index.ts';
 import type { ChainClients } from '../chain/clients.ts';
 import { paramKey } from '../chain/deploy.ts';
@@ -19,6 +19,7 @@ import { DepinError, isDepinError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { type Domain, verifyEnvelope } from '../core/messages.ts';
 import { computeEpochResult, type EpochResult, type VerifiedEvidence } from './epochResult.ts';
+import { type RootFields, recoverEpochRootSigner, signEpochRoot } from './epochRootSignature.ts';
 import { peerEvidence, peerManifest, peerSeenSignatures, peerSignedRoot } from './peers.ts';
 import type { EpochRecord, ValidatorStore } from './store.ts';
 
@@ -33,46 +34,6 @@ export type FinalizerDeps = {
   log: Logger;
   fault?: Fault | undefined;
 };
-
-export const EPOCH_ROOT_TYPES = {
-  EpochRoot: [
-    { name: 'epoch', type: 'uint256' },
-    { name: 'rewardsRoot', type: 'bytes32' },
-    { name: 'evidenceRoot', type: 'bytes32' },
-    { name: 'total', type: 'uint256' },
-  ],
-} as const;
-
-export function validatorsDomain(d: Deployment) {
-  return {
-    name: 'depin',
-    version: '1',
-    chainId: d.chainId,
-    verifyingContract: d.contracts.Validators,
-  } as const;
-}
-
-type RootFields = { epoch: bigint; rewardsRoot: Hex; evidenceRoot: Hex; total: bigint };
-
-export async function signEpochRoot(account: LocalAccount, d: Deployment, r: RootFields): Promise<Hex> {
-  return account.signTypedData({
-    domain: validatorsDomain(d),
-    types: EPOCH_ROOT_TYPES,
-    primaryType: 'EpochRoot',
-    message: r,
-  });
-}
-
-export async function recoverEpochRootSigner(d: Deployment, r: RootFields, signature: Hex): Promise<Hex> {
-  const a = await recoverTypedDataAddress({
-    domain: validatorsDomain(d),
-    types: EPOCH_ROOT_TYPES,
-    primaryType: 'EpochRoot',
-    message: r,
-    signature,
-  });
-  return a.toLowerCase() as Hex;
-}
 
 /** The state of the network at an epoch's snapshot block (the block that fixed its randomness). */
 export async function epochSnapshot(client: PublicClient, d: Deployment, blockNumber: bigint) {
