@@ -23,6 +23,7 @@ export async function buildErasure(): Promise<void> {
       join(root, 'build/erasure.wasm'),
       '--textFile',
       join(root, 'build/erasure.wat'),
+      // AssemblyScript's minimal runtime (no GC): the kernels allocate nothing.
       '--runtime',
       'stub',
       '--optimizeLevel',

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Abi, encodeDeployData, type Hex, keccak256, toBytes, zeroAddress } from 'viem';
 import { DepinError } from '../core/errors.ts';
-import { creditsAbi, depinTimelockAbi, paramsAbi, registryAbi, tokenAbi } from './abi/index.ts';
+import { depinTimelockAbi, paramsAbi, tokenAbi } from './abi/index.ts';
 import type { ChainClients } from './clients.ts';
 import type { Deployment } from './deployment.ts';
 
@@ -217,40 +217,20 @@ export async function deployNetwork(clients: ChainClients, settings: NetworkSett
     g.quorumPercent,
   ]);
 
-  const minter = paramKey('MINTER_ROLE');
-  await clients.write({ address: token, abi: tokenAbi, functionName: 'grantRole', args: [minter, rewards] });
-  await clients.write({ address: token, abi: tokenAbi, functionName: 'grantRole', args: [minter, credits] });
-  // Challenges mints back the challenger's share of a slash the Registry burned (never more).
-  await clients.write({
-    address: token,
-    abi: tokenAbi,
-    functionName: 'grantRole',
-    args: [minter, challenges],
-  });
-  await clients.write({
-    address: credits,
-    abi: creditsAbi,
-    functionName: 'grantRole',
-    args: [paramKey('MARKET_ROLE'), storageDeals],
-  });
-  await clients.write({
-    address: registry,
-    abi: registryAbi,
-    functionName: 'grantRole',
-    args: [paramKey('SLASHER_ROLE'), challenges],
-  });
-  await clients.write({
-    address: timelock,
-    abi: depinTimelockAbi,
-    functionName: 'grantRole',
-    args: [paramKey('PROPOSER_ROLE'), governor],
-  });
-  await clients.write({
-    address: timelock,
-    abi: depinTimelockAbi,
-    functionName: 'grantRole',
-    args: [paramKey('CANCELLER_ROLE'), governor],
-  });
+  // Every role contract speaks OpenZeppelin AccessControl, so one ABI grants them all.
+  const grants: [contract: Hex, role: string, to: Hex][] = [
+    [token, 'MINTER_ROLE', rewards],
+    [token, 'MINTER_ROLE', credits],
+    // Challenges mints back the challenger's share of a slash the Registry burned (never more).
+    [token, 'MINTER_ROLE', challenges],
+    [credits, 'MARKET_ROLE', storageDeals],
+    [registry, 'SLASHER_ROLE', challenges],
+    [timelock, 'PROPOSER_ROLE', governor],
+    [timelock, 'CANCELLER_ROLE', governor],
+  ];
+  for (const [address, role, to] of grants) {
+    await clients.write({ address, abi: tokenAbi, functionName: 'grantRole', args: [paramKey(role), to] });
+  }
   await clients.write({
     address: params,
     abi: paramsAbi,
@@ -259,23 +239,9 @@ export async function deployNetwork(clients: ChainClients, settings: NetworkSett
   });
   // Admin of every role-based contract passes to the Timelock; the deployer keeps nothing.
   const admin = `0x${'00'.repeat(32)}` as Hex;
-  for (const [address, abi] of [
-    [token, tokenAbi],
-    [registry, registryAbi],
-    [credits, creditsAbi],
-  ] as const) {
-    await clients.write({
-      address,
-      abi: abi as typeof tokenAbi,
-      functionName: 'grantRole',
-      args: [admin, timelock],
-    });
-    await clients.write({
-      address,
-      abi: abi as typeof tokenAbi,
-      functionName: 'renounceRole',
-      args: [admin, me],
-    });
+  for (const address of [token, registry, credits]) {
+    await clients.write({ address, abi: tokenAbi, functionName: 'grantRole', args: [admin, timelock] });
+    await clients.write({ address, abi: tokenAbi, functionName: 'renounceRole', args: [admin, me] });
   }
   await clients.write({
     address: timelock,
