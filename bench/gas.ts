@@ -17,6 +17,7 @@
  *
  * Usage: npm run bench -- gas
  */
+
 import { randomBytes } from 'node:crypto';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import {
@@ -42,6 +43,7 @@ import {
 } from '../src/chain/abi/index.ts';
 import { paramKey } from '../src/chain/deploy.ts';
 import { devAccounts } from '../src/chain/devAccounts.ts';
+import { actionsHash, signSettlement } from '../src/storage/validator/settlementSignature.ts';
 import {
   createFixture,
   E18,
@@ -194,39 +196,22 @@ async function measureStorage(f: Fixture, measure: Measure) {
   await createDeal(); // the first deal ever sets the totals from zero: not the steady state
   await measure('storage.createDeal', createDeal);
 
-  const STORAGE_PAYMENTS_TYPES = {
-    StoragePayments: [
-      { name: 'epoch', type: 'uint256' },
-      { name: 'root', type: 'bytes32' },
-      { name: 'total', type: 'uint256' },
-    ],
-  } as const;
   let epoch = BigInt(await readStorage(f, 'currentEpoch'));
   await f.increaseTime(10 * f.deployment.settings.epochLength);
   const post = async (root: Hex, total: bigint) => {
-    const message = { epoch: epoch++, root, total };
+    const fields = { epoch: epoch++, root, total, stateHash: root, actionsHash: actionsHash([]) };
     const signed = await Promise.all(
       validators.map(async (a) => {
         const account = privateKeyToAccount(a.privateKey);
-        const signature = await account.signTypedData({
-          domain: {
-            name: 'depin',
-            version: '1',
-            chainId: f.devnet.chainId,
-            verifyingContract: f.contracts.Validators,
-          },
-          types: STORAGE_PAYMENTS_TYPES,
-          primaryType: 'StoragePayments',
-          message,
-        });
-        return { signer: account.address, signature };
+        const quorum = { chainId: f.devnet.chainId, validators: f.contracts.Validators };
+        return { signer: account.address, signature: await signSettlement(account, quorum, fields) };
       }),
     );
     return f.as(6).write({
       address: f.contracts.StorageDeals,
       abi: storageDealsAbi,
-      functionName: 'postPayments',
-      args: [message.epoch, message.root, message.total, packSignatures(signed)],
+      functionName: 'settle',
+      args: [fields.epoch, fields.root, fields.total, fields.stateHash, [], packSignatures(signed)],
     });
   };
   await post(toHex(randomBytes(32)), 10n); // the first root ever: not the steady state
@@ -234,7 +219,7 @@ async function measureStorage(f: Fixture, measure: Measure) {
   const entries: [Hex, bigint][] = [[claimant, 50n]];
   while (entries.length < 1024) entries.push([privateKeyToAccount(generatePrivateKey()).address, 1n]);
   const tree = StandardMerkleTree.of(entries, ['address', 'uint256']);
-  await measure('storage.postPayments.quorum3', () => post(tree.root as Hex, 50n + 1023n));
+  await measure('storage.settle.quorum3', () => post(tree.root as Hex, 50n + 1023n));
   const proof = tree.getProof([claimant, 50n]) as Hex[];
   await measure('storage.claimCredits', () =>
     f.as(6).write({

@@ -6,6 +6,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {Credits} from "./Credits.sol";
 import {Epochs} from "./Epochs.sol";
 import {Params} from "./Params.sol";
+import {Registry} from "./Registry.sol";
 import {Validators} from "./Validators.sol";
 
 /// @title StorageDeals — storage deals escrowed in Credits, paid to nodes by one root per epoch
@@ -13,15 +14,26 @@ import {Validators} from "./Validators.sol";
 ///         `durationEpochs × pricePerEpoch` for a term deal, or an endowment for a permanent one
 ///         (Arweave-style: the first year's cost divided by −ln(1 − yearly cost decline), see
 ///         `endowment`). Nodes are paid by the validators: after an epoch closes, a two-thirds stake
-///         quorum signs one cumulative Credits root (`StoragePayments(epoch, root, total)` under the
-///         Validators' EIP-712 domain), and `claimCredits` pays each account its cumulative amount
-///         minus what it already claimed. All roots together never exceed what was escrowed minus
+///         quorum signs one settlement (`StorageSettlement(epoch, root, total, stateHash, actionsHash)`
+///         under the Validators' EIP-712 domain): a cumulative Credits root, and the node actions the
+///         audits called for — suspend, reinstate, slash proven loss — which this contract carries
+///         out on the Registry. `claimCredits` pays each account its cumulative amount minus what it
+///         already claimed. `stateHash` commits the validators' off-chain storage state (reputations,
+///         withheld pool) so the next settlement starts from what the quorum agreed. All roots together never exceed what was escrowed minus
 ///         what was refunded, and all claims never exceed all roots' totals, so a wrong quorum can
 ///         misdirect payments but never spend more than clients put in.
 /// @dev The leaf format is the OpenZeppelin merkle-tree library's for (address, uint256), as in Rewards.
 contract StorageDeals {
-    bytes32 public constant STORAGE_PAYMENTS_TYPEHASH =
-        keccak256("StoragePayments(uint256 epoch,bytes32 root,uint256 total)");
+    bytes32 public constant STORAGE_SETTLEMENT_TYPEHASH = keccak256(
+        "StorageSettlement(uint256 epoch,bytes32 root,uint256 total,bytes32 stateHash,bytes32 actionsHash)"
+    );
+    /// @notice Registry reason codes of the actions a settlement carries out.
+    bytes32 public constant REASON_AUDITS = keccak256("STORAGE_AUDITS");
+    bytes32 public constant REASON_LOSS = keccak256("STORAGE_LOSS");
+
+    uint8 public constant ACTION_SUSPEND = 1;
+    uint8 public constant ACTION_REINSTATE = 2;
+    uint8 public constant ACTION_SLASH = 3;
     bytes32 public constant STORAGE_PRICE_GIB_EPOCH = keccak256("STORAGE_PRICE_GIB_EPOCH");
     bytes32 public constant STORAGE_PERM_DECLINE_BPS = keccak256("STORAGE_PERM_DECLINE_BPS");
 
@@ -46,6 +58,14 @@ contract StorageDeals {
     error InvalidProof(address account, uint256 cumulative);
     error NothingToClaim(address account, uint256 cumulative, uint256 claimed);
     error ClaimsExceedPayments(uint256 claimed, uint256 posted);
+    error BadAction(uint256 index, uint8 kind);
+
+    /// @notice What a settlement asks of the Registry for one node. `amount` is the slash (kind 3).
+    struct NodeAction {
+        address node;
+        uint8 kind;
+        uint256 amount;
+    }
 
     /// @dev Three storage slots. `amount` is the price per epoch of a term deal and the endowment of a
     ///      permanent one. Terminating sets `durationEpochs` to the epochs served, so a term deal
@@ -80,6 +100,7 @@ contract StorageDeals {
 
     Credits public immutable credits;
     Validators public immutable validators;
+    Registry public immutable registry;
     Params public immutable params;
     uint256 public immutable genesis;
     uint256 public immutable epochLength;
@@ -94,6 +115,8 @@ contract StorageDeals {
     uint64 public nextEpoch;
     /// @notice The latest cumulative payments root.
     bytes32 public paymentsRoot;
+    /// @notice The validators' storage state after the latest settlement (see the contract notice).
+    bytes32 public stateHash;
 
     mapping(uint256 => Deal) private deals_;
     mapping(address => uint256) public claimed;
@@ -111,12 +134,15 @@ contract StorageDeals {
         uint256 escrow
     );
     event DealTerminated(uint256 indexed dealId, address indexed client, uint64 endEpoch, uint256 refund);
-    event PaymentsPosted(uint256 indexed epoch, bytes32 root, uint256 total);
+    event PaymentsPosted(uint256 indexed epoch, bytes32 root, uint256 total, bytes32 stateHash);
+    /// @dev An action the Registry refused (e.g. suspending a node that is exiting); the settlement stands.
+    event ActionFailed(address indexed node, uint8 kind, bytes reason);
     event CreditsClaimed(address indexed account, uint256 amount, uint256 cumulative);
 
-    constructor(Credits credits_, Validators validators_, Params params_, Epochs epochs_) {
+    constructor(Credits credits_, Validators validators_, Registry registry_, Params params_, Epochs epochs_) {
         credits = credits_;
         validators = validators_;
+        registry = registry_;
         params = params_;
         genesis = epochs_.genesis();
         epochLength = epochs_.length();
@@ -190,21 +216,52 @@ contract StorageDeals {
         emit DealTerminated(dealId, client, uint64(start + elapsed), refund);
     }
 
-    /// @notice Posts a closed epoch's cumulative payments root, signed by a two-thirds stake quorum of
-    ///         validators over `StoragePayments(epoch, root, total)`; `total` is what it adds to the
-    ///         previous root. Epochs strictly increase (skipping is allowed: the next root carries them).
-    function postPayments(uint256 epoch, bytes32 root, uint256 total, bytes calldata signatures) external {
+    /// @notice Settles a closed epoch, signed by a two-thirds stake quorum of validators over
+    ///         `StorageSettlement(epoch, root, total, stateHash, keccak256(abi.encode(actions)))`:
+    ///         posts the cumulative payments root (`total` is what it adds to the previous root) and
+    ///         carries out the node actions. Epochs strictly increase (skipping is allowed: the next
+    ///         root carries them). An action the Registry refuses is reported, not fatal.
+    function settle(
+        uint256 epoch,
+        bytes32 root,
+        uint256 total,
+        bytes32 newStateHash,
+        NodeAction[] calldata actions,
+        bytes calldata signatures
+    ) external {
         uint256 current = currentEpoch();
         if (epoch >= current) revert EpochNotClosed(epoch, current);
         uint256 next = nextEpoch;
         if (epoch < next) revert EpochAlreadyPaid(epoch, next);
         uint256 available = unallocated();
         if (total > available) revert PaymentsExceedEscrow(total, available);
-        validators.verifyQuorum(keccak256(abi.encode(STORAGE_PAYMENTS_TYPEHASH, epoch, root, total)), signatures);
+        bytes32 structHash = keccak256(
+            abi.encode(STORAGE_SETTLEMENT_TYPEHASH, epoch, root, total, newStateHash, keccak256(abi.encode(actions)))
+        );
+        validators.verifyQuorum(structHash, signatures);
         paymentsRoot = root;
+        stateHash = newStateHash;
         totalPosted += uint96(total);
         nextEpoch = uint64(epoch + 1);
-        emit PaymentsPosted(epoch, root, total);
+        emit PaymentsPosted(epoch, root, total, newStateHash);
+        for (uint256 i = 0; i < actions.length; i++) {
+            NodeAction calldata a = actions[i];
+            if (a.kind == ACTION_SUSPEND) {
+                try registry.suspend(a.node, REASON_AUDITS) {} catch (bytes memory why) {
+                    emit ActionFailed(a.node, a.kind, why);
+                }
+            } else if (a.kind == ACTION_REINSTATE) {
+                try registry.reinstate(a.node) {} catch (bytes memory why) {
+                    emit ActionFailed(a.node, a.kind, why);
+                }
+            } else if (a.kind == ACTION_SLASH) {
+                try registry.slash(a.node, a.amount, REASON_LOSS) {} catch (bytes memory why) {
+                    emit ActionFailed(a.node, a.kind, why);
+                }
+            } else {
+                revert BadAction(i, a.kind);
+            }
+        }
     }
 
     /// @notice Pays `account` its cumulative storage earnings minus what it already claimed. Anyone may call.

@@ -51,6 +51,8 @@ export const PARAM_NAMES = [
   'CHALLENGE_WINDOW',
   'SLASH_LOST_PIECE',
   'CHALLENGE_REWARD_BPS',
+  'SLASH_STORAGE_LOSS_BPS',
+  'STORAGE_REPAIR_FEE_EPOCHS',
 ] as const;
 export type ParamName = (typeof PARAM_NAMES)[number];
 
@@ -80,6 +82,8 @@ export const PARAM_BOUNDS: Record<ParamName, [bigint, bigint]> = {
   CHALLENGE_WINDOW: [1n, 30n * 86400n],
   SLASH_LOST_PIECE: [0n, MAX],
   CHALLENGE_REWARD_BPS: [0n, 10_000n],
+  SLASH_STORAGE_LOSS_BPS: [0n, 10_000n],
+  STORAGE_REPAIR_FEE_EPOCHS: [0n, 10_000n],
 };
 
 /** Settings of the local devnet (short epochs and delays so that a demo moves). */
@@ -112,6 +116,8 @@ export function devnetSettings(
       CHALLENGE_WINDOW: 30n,
       SLASH_LOST_PIECE: 20n * E18,
       CHALLENGE_REWARD_BPS: 2500n,
+      SLASH_STORAGE_LOSS_BPS: 1000n,
+      STORAGE_REPAIR_FEE_EPOCHS: 20n,
     },
     governance: {
       votingDelay: 1,
@@ -204,7 +210,13 @@ export async function deployNetwork(clients: ChainClients, settings: NetworkSett
     settings.halvingEpochs,
   ]);
   const credits = await deployContract(clients, 'Credits', [me, token, feed, params]);
-  const storageDeals = await deployContract(clients, 'StorageDeals', [credits, validators, params, epochs]);
+  const storageDeals = await deployContract(clients, 'StorageDeals', [
+    credits,
+    validators,
+    registry,
+    params,
+    epochs,
+  ]);
   const challenges = await deployContract(clients, 'Challenges', [token, registry, storageDeals, params]);
   const g = settings.governance;
   const timelock = await deployContract(clients, 'DepinTimelock', [g.timelockDelay, [], [zeroAddress], me]);
@@ -225,6 +237,9 @@ export async function deployNetwork(clients: ChainClients, settings: NetworkSett
     [token, 'MINTER_ROLE', challenges],
     [credits, 'MARKET_ROLE', storageDeals],
     [registry, 'SLASHER_ROLE', challenges],
+    // Storage settlements suspend, reinstate and slash nodes as the audits call for.
+    [registry, 'SUSPENDER_ROLE', storageDeals],
+    [registry, 'SLASHER_ROLE', storageDeals],
     [timelock, 'PROPOSER_ROLE', governor],
     [timelock, 'CANCELLER_ROLE', governor],
   ];

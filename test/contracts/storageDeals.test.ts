@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
-import { encodeAbiParameters, type Hex, keccak256, parseEventLogs, toBytes } from 'viem';
+import { encodeAbiParameters, type Hex, keccak256, parseEventLogs, toBytes, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { creditsAbi, storageDealsAbi, validatorsAbi } from '../../src/chain/abi/index.ts';
+import { creditsAbi, registryAbi, storageDealsAbi, validatorsAbi } from '../../src/chain/abi/index.ts';
+import {
+  ACTION,
+  actionsHash,
+  type NodeAction,
+  signSettlement,
+} from '../../src/storage/validator/settlementSignature.ts';
 import {
   approveToken,
   createFixture,
@@ -25,16 +31,9 @@ const YEAR = 365n * 86400n;
 // devnetSettings: STORAGE_PRICE_GIB_EPOCH 1 credit, STORAGE_PERM_DECLINE_BPS 50 (0.5 % a year).
 const PRICE_GIB_EPOCH = 1n;
 const DECLINE_BPS = 50n;
+const ZERO32 = `0x${'00'.repeat(32)}` as Hex;
 
-const STORAGE_PAYMENTS_TYPES = {
-  StoragePayments: [
-    { name: 'epoch', type: 'uint256' },
-    { name: 'root', type: 'bytes32' },
-    { name: 'total', type: 'uint256' },
-  ],
-} as const;
-
-type Payments = { epoch: bigint; root: Hex; total: bigint };
+type Payments = { epoch: bigint; root: Hex; total: bigint; stateHash?: Hex; actions?: NodeAction[] };
 type Entry = [Hex, bigint];
 type Terms = {
   root?: Hex;
@@ -117,6 +116,7 @@ describe('StorageDeals', () => {
       | 'totalPosted'
       | 'totalClaimed'
       | 'nextEpoch'
+      | 'stateHash'
       | 'paymentsRoot'
       | 'dealCount'
       | 'currentEpoch'
@@ -169,21 +169,22 @@ describe('StorageDeals', () => {
       await f.increaseTime(epochLength - into);
     }
   };
+  const fieldsOf = (p: Payments) => ({
+    epoch: p.epoch,
+    root: p.root,
+    total: p.total,
+    stateHash: p.stateHash ?? ZERO32,
+    actionsHash: actionsHash(p.actions ?? []),
+  });
   const signPayments = (who: number[], p: Payments) =>
     Promise.all(
       who.map(async (i) => {
         const account = privateKeyToAccount(f.accounts[i]!.privateKey);
-        const signature = await account.signTypedData({
-          domain: {
-            name: 'depin',
-            version: '1',
-            chainId: f.devnet.chainId,
-            verifyingContract: f.contracts.Validators,
-          },
-          types: STORAGE_PAYMENTS_TYPES,
-          primaryType: 'StoragePayments',
-          message: p,
-        });
+        const signature = await signSettlement(
+          account,
+          { chainId: f.devnet.chainId, validators: f.contracts.Validators },
+          fieldsOf(p),
+        );
         return { signer: account.address, signature };
       }),
     );
@@ -191,8 +192,15 @@ describe('StorageDeals', () => {
     f.as(5).write({
       address: f.contracts.StorageDeals,
       abi: storageDealsAbi,
-      functionName: 'postPayments',
-      args: [p.epoch, p.root, p.total, signatures ?? packSignatures(await signPayments(signers, p))],
+      functionName: 'settle',
+      args: [
+        p.epoch,
+        p.root,
+        p.total,
+        p.stateHash ?? ZERO32,
+        p.actions ?? [],
+        signatures ?? packSignatures(await signPayments(signers, p)),
+      ],
     });
   /** Posts the cumulative tree of `entries` for `epoch` (total = its increase), signed by 1 and 2. */
   const postTree = async (epoch: bigint, entries: Entry[]) => {
@@ -405,7 +413,7 @@ describe('StorageDeals', () => {
       }
     });
 
-    test('a signature over an EpochRoot never passes as StoragePayments (typed quorum)', async () => {
+    test('a signature over an EpochRoot never passes as a StorageSettlement (typed quorum)', async () => {
       const { startEpoch } = await funded();
       const p = { epoch: startEpoch, root: rootOf('payments'), total: 10n };
       const asEpochRoot = await Promise.all(
@@ -422,12 +430,25 @@ describe('StorageDeals', () => {
       // Validators.verifyQuorum is the same rule over any struct hash: two of three pass, one fails.
       const structHash = keccak256(
         encodeAbiParameters(
-          [{ type: 'bytes32' }, { type: 'uint256' }, { type: 'bytes32' }, { type: 'uint256' }],
           [
-            keccak256(toBytes('StoragePayments(uint256 epoch,bytes32 root,uint256 total)')),
+            { type: 'bytes32' },
+            { type: 'uint256' },
+            { type: 'bytes32' },
+            { type: 'uint256' },
+            { type: 'bytes32' },
+            { type: 'bytes32' },
+          ],
+          [
+            keccak256(
+              toBytes(
+                'StorageSettlement(uint256 epoch,bytes32 root,uint256 total,bytes32 stateHash,bytes32 actionsHash)',
+              ),
+            ),
             p.epoch,
             p.root,
             p.total,
+            ZERO32,
+            actionsHash([]),
           ],
         ),
       );
@@ -444,6 +465,76 @@ describe('StorageDeals', () => {
         );
       assert.equal(await verify([1, 3]), 2n * VALIDATOR_STAKE);
       await rejectsWithCode(verify([2]), 'NO_QUORUM');
+    });
+
+    test('carries out the node actions the quorum signed: suspend, reinstate, slash; refused ones are reported', async () => {
+      const { startEpoch } = await funded();
+      const node = address(13);
+      await approveToken(f, 13, f.contracts.Registry);
+      await f.as(13).write({
+        address: f.contracts.Registry,
+        abi: registryAbi,
+        functionName: 'register',
+        args: [
+          {
+            signer: node,
+            services: 1,
+            capacity: 1n << 40n,
+            h3: 0n,
+            region: toHex('eu-west', { size: 8 }),
+            prices: [1n, 1n, 1n],
+            endpoint: 'http://127.0.0.1:7004',
+          },
+          300n * E18,
+        ],
+      });
+      const getNode = () =>
+        f.public.readContract({
+          address: f.contracts.Registry,
+          abi: registryAbi,
+          functionName: 'getNode',
+          args: [node],
+        });
+      const suspend = [{ node, kind: ACTION.suspend, amount: 0n }];
+      const p = { epoch: startEpoch, root: rootOf('payments'), total: 0n, actions: suspend };
+      // The actions are signed: posting other actions under the same signatures fails the quorum.
+      const signed = packSignatures(await signPayments([1, 2], p));
+      const slashInstead = [{ node, kind: ACTION.slash, amount: 300n * E18 }];
+      await rejectsWithCode(
+        postPayments({ ...p, actions: slashInstead }, [], signed),
+        'NOT_ACTIVE_VALIDATOR',
+      );
+      await postPayments(p, [], signed);
+      assert.equal((await getNode()).status, 2, 'suspended');
+      const stateHash = rootOf('state');
+      const receipt = await postPayments({
+        epoch: startEpoch + 1n,
+        root: p.root,
+        total: 0n,
+        stateHash,
+        actions: [
+          { node, kind: ACTION.reinstate, amount: 0n },
+          { node, kind: ACTION.slash, amount: 30n * E18 },
+          { node: address(14), kind: ACTION.suspend, amount: 0n }, // not registered: refused, reported
+        ],
+      });
+      const n = await getNode();
+      assert.equal(n.status, 1, 'reinstated');
+      assert.equal(n.stake, 270n * E18, 'slashed 30');
+      assert.equal(await read('stateHash'), stateHash);
+      const failed = parseEventLogs({ abi: storageDealsAbi, logs: receipt.logs, eventName: 'ActionFailed' });
+      assert.equal(failed.length, 1);
+      assert.equal(failed[0]!.args.node.toLowerCase(), address(14).toLowerCase());
+      await f.increaseTime(epochLength);
+      await rejectsWithCode(
+        postPayments({
+          epoch: startEpoch + 2n,
+          root: p.root,
+          total: 0n,
+          actions: [{ node, kind: 9, amount: 0n }],
+        }),
+        'BAD_ACTION',
+      );
     });
 
     test('refuses roots beyond what clients escrowed minus refunds with PaymentsExceedEscrow', async () => {
