@@ -25,7 +25,8 @@ test('a node that keeps failing audits is suspended within a few audits', () => 
 });
 
 test('a node that was briefly failing recovers by passing audits again', () => {
-  const afterIncident = run([true, true, true, false, false]);
+  assert.ok(!shouldSuspend(run([true, false, false]), false, P), 'two misses do not suspend');
+  const afterIncident = run([true, true, true, false, false, false, false]);
   assert.ok(shouldSuspend(afterIncident, false, P));
   let r = afterIncident;
   let passes = 0;

@@ -26,8 +26,11 @@ export const DEFAULT_REPUTATION: ReputationParams = {
   reinstateAt: 800_000_000n,
 };
 
-/** A new node starts with one success's worth of trust. */
-export const INITIAL_REPUTATION: Reputation = { alpha: SCALE, beta: 0n };
+/**
+ * A new node starts with five successes' worth of trust: one or two failed audits (a restart, a
+ * network blip) do not suspend it; three in a row do.
+ */
+export const INITIAL_REPUTATION: Reputation = { alpha: 5n * SCALE, beta: 0n };
 
 /**
  * @example let r = INITIAL_REPUTATION; r = updateReputation(r, false, DEFAULT_REPUTATION); score(r) // < 1e9
