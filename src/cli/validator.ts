@@ -10,7 +10,8 @@ import { runDaemon } from './daemonRunner.ts';
 
 export const HELP = `usage: depin validator [--rpc URL] [--deployment FILE] (--keystore FILE --password-file FILE | --key HEX)
                        [--data-dir DIR] [--host H] [--port P] [--public-url URL] [--stake AMOUNT]
-                       [--tick MS] [--cutoff FRACTION] [--challenge-timeout MS] [--audits-per-epoch N]`;
+                       [--tick MS] [--cutoff FRACTION] [--challenge-timeout MS] [--audits-per-epoch N]
+                       [--repair-every MS]`;
 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseCommand(argv, {
@@ -20,6 +21,7 @@ export async function run(argv: string[]): Promise<void> {
     'challenge-timeout': { type: 'string' },
     'claim-every': { type: 'string' },
     'audits-per-epoch': { type: 'string' },
+    'repair-every': { type: 'string' },
     fault: { type: 'string' },
   });
   if (values.help) return void console.log(HELP);
@@ -43,6 +45,7 @@ export async function run(argv: string[]): Promise<void> {
     challengeTimeoutMs: Number(opt(values, 'challenge-timeout', '2000')),
     claimEveryMs: Number(opt(values, 'claim-every', '3000')),
     auditsPerEpoch: Number(opt(values, 'audits-per-epoch', '4')),
+    repairEveryMs: Number(opt(values, 'repair-every', '5000')),
     ...(fault ? { fault: fault as Fault } : {}),
     log,
   });

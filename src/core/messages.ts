@@ -87,6 +87,14 @@ export const messageTypes = {
     { name: 'nonce', type: 'bytes32' },
     { name: 'expiry', type: 'uint64' },
   ],
+  /** A repairer's claim to have re-placed a lost piece on `node` (paid from the withheld pool). */
+  RepairReport: [
+    { name: 'repairer', type: 'address' },
+    { name: 'dealId', type: 'uint256' },
+    { name: 'pieceId', type: 'bytes32' },
+    { name: 'pieceRoot', type: 'bytes32' },
+    { name: 'node', type: 'address' },
+  ],
   AuditResponse: [
     { name: 'audit', type: 'bytes32' },
     { name: 'node', type: 'address' },
@@ -170,6 +178,8 @@ export type AuditResponseMessage = {
   answeredAt: bigint;
 };
 
+export type RepairReportMessage = { repairer: Hex; dealId: bigint; pieceId: Hex; pieceRoot: Hex; node: Hex };
+
 type Messages = {
   Challenge: ChallengeMessage;
   ChallengeResponse: ChallengeResponseMessage;
@@ -181,6 +191,7 @@ type Messages = {
   EgressReceipt: EgressReceiptMessage;
   Audit: AuditMessage;
   AuditResponse: AuditResponseMessage;
+  RepairReport: RepairReportMessage;
 };
 
 /** The typed message of an EIP-712 type name. */
@@ -266,6 +277,7 @@ const schemas = {
     pieceRoot: hex32,
     answeredAt: uint,
   }),
+  RepairReport: z.object({ repairer: addr, dealId: uint, pieceId: hex32, pieceRoot: hex32, node: addr }),
 } as const satisfies Record<MessageType, z.ZodType>;
 
 const messageTypeNames = Object.keys(messageTypes) as [MessageType, ...MessageType[]];

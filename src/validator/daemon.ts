@@ -39,6 +39,8 @@ import {
   gatherSignatures,
   manifestFor,
 } from './finalizer.ts';
+import { createRepairs } from './repairs.ts';
+import { createStorageSettler } from './storageSettler.ts';
 import { openValidatorStore } from './store.ts';
 
 export type ValidatorConfig = {
@@ -57,6 +59,8 @@ export type ValidatorConfig = {
   claimEveryMs: number;
   /** Storage audits this validator runs per epoch. */
   auditsPerEpoch: number;
+  /** How often to look for segments to repair (0: never repair). */
+  repairEveryMs: number;
   fault?: Fault;
   log: Logger;
 };
@@ -84,7 +88,14 @@ export function createValidator(config: ValidatorConfig): ValidatorDaemon {
   let stopped = false;
   const snapshots = new Map<
     bigint,
-    { block: bigint; randomness: Hex; nodes: NodeRecord[]; validators: { id: Hex }[]; perEpoch: number }
+    {
+      block: bigint;
+      randomness: Hex;
+      nodes: NodeRecord[];
+      auditable: NodeRecord[];
+      validators: { id: Hex }[];
+      perEpoch: number;
+    }
   >();
 
   const wallet = createChainClients({ rpc: config.rpc, chainId: d.chainId, account: config.account });
@@ -101,6 +112,17 @@ export function createValidator(config: ValidatorConfig): ValidatorDaemon {
     log,
     fault: config.fault,
   };
+  const settler = createStorageSettler({ ...deps, placements, cutoff: config.cutoff });
+  const repairs = createRepairs({
+    account: config.account,
+    clients: wallet,
+    deployment: d,
+    placements,
+    domain,
+    log,
+    suspended: settler.suspended,
+  });
+  let lastRepair = 0;
 
   async function ensureJoined(url: string): Promise<void> {
     const v = await clients.public.readContract({
@@ -164,6 +186,11 @@ export function createValidator(config: ValidatorConfig): ValidatorDaemon {
     }
     await runChallenges(epoch, now);
     await finalise(epoch, now);
+    await settler.tick(epoch, now);
+    if (config.repairEveryMs > 0 && Date.now() - lastRepair >= config.repairEveryMs) {
+      lastRepair = Date.now();
+      await repairs.work();
+    }
   }
 
   async function runChallenges(epoch: bigint, now: number): Promise<void> {
@@ -208,7 +235,7 @@ export function createValidator(config: ValidatorConfig): ValidatorDaemon {
     elapsed: number,
     snap: NonNullable<Awaited<ReturnType<typeof snapshot>>>,
   ): void {
-    const active = new Map(snap.nodes.map((n) => [n.id, n]));
+    const active = new Map(snap.auditable.map((n) => [n.id, n]));
     const candidates = placements.all().filter((p) => active.has(p.node));
     if (candidates.length === 0) return;
     const roots = new Map(candidates.map((p) => [`${p.pieceId}:${p.node}`, p.pieceRoot]));
@@ -317,18 +344,20 @@ export function createValidator(config: ValidatorConfig): ValidatorDaemon {
         port: config.port,
         routes: [
           metrics.route,
+          ...settler.routes,
+          ...repairs.routes,
           {
             method: 'POST',
             path: '/v1/storage/placements',
             handler: async ({ body }) => {
-              const accepted = placements.add(
-                await verifyPlacements(body, {
-                  clients,
-                  deployment: d,
-                  domain,
-                  nodes: () => readNodes(clients.public, d),
-                }),
-              );
+              const verified = await verifyPlacements(body, {
+                clients,
+                deployment: d,
+                domain,
+                nodes: () => readNodes(clients.public, d),
+              });
+              const accepted = placements.add(verified.placements);
+              placements.addLayout(verified.placements[0]!.dealId, verified.pieceIds, verified.segments);
               log.info({ accepted }, 'placements accepted');
               return { status: 201, body: { accepted } };
             },

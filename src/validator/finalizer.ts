@@ -50,6 +50,8 @@ export async function epochSnapshot(client: PublicClient, d: Deployment, blockNu
   ]);
   return {
     nodes: nodes.filter((n) => n.status === NODE_STATUS.active),
+    /** Active and suspended: audits go on for suspended nodes, so that they can recover. */
+    auditable: nodes.filter((n) => n.status === NODE_STATUS.active || n.status === NODE_STATUS.suspended),
     validators: validators.filter((v) => v.status === VALIDATOR_STATUS.active),
     perEpoch: Number(perEpoch),
   };
@@ -71,46 +73,7 @@ export async function computeAndSign(
   const snap = await epochSnapshot(client, d, snapshotBlock);
   const me = deps.account.address.toLowerCase() as Hex;
 
-  // Evidence: our own, plus each peer's own (a peer serves only records it signed).
-  const evidence: VerifiedEvidence[] = [];
-  const addEnvelopes = async (envs: unknown[], from: Hex) => {
-    for (const env of envs) {
-      try {
-        const { message, hash } = await verifyEnvelope(env, {
-          type: 'Evidence',
-          domain: deps.messageDomain,
-          signerField: 'validator',
-        });
-        if (message.validator.toLowerCase() !== from || message.epoch !== epoch) continue;
-        evidence.push({
-          validator: from,
-          kind: message.kind,
-          subject: message.subject,
-          slot: message.slot,
-          outcome: message.outcome,
-          reason: message.reason,
-          hash,
-        });
-      } catch {
-        // A record that fails verification is not used; the peer's other records still count.
-      }
-    }
-  };
-  await addEnvelopes(store.evidenceOf(epoch), me);
-  await Promise.all(
-    snap.validators
-      .filter((v) => v.id !== me)
-      .map(async (v) => {
-        try {
-          await addEnvelopes(await withRetry(() => peerEvidence(v.endpoint, epoch), 5), v.id);
-        } catch (e) {
-          log.warn(
-            { peer: v.id, epoch: String(epoch), err: (e as Error).message },
-            'peer evidence unavailable',
-          );
-        }
-      }),
-  );
+  const evidence = await collectEvidence(deps, epoch, snap.validators);
 
   // Previous cumulative balances: the manifest of the root on chain now.
   const state = await readRewardsState(client, d);
@@ -199,6 +162,60 @@ export async function computeAndSign(
     'epoch signed',
   );
   return { record, result };
+}
+
+/**
+ * The verified evidence of `epoch`: our own records plus each peer's own (a peer serves only the
+ * records it signed, and only once the epoch is final). A record that fails verification is
+ * dropped; a peer still unreachable after retries is left out.
+ */
+export async function collectEvidence(
+  deps: Pick<FinalizerDeps, 'account' | 'store' | 'messageDomain' | 'log'>,
+  epoch: bigint,
+  validators: readonly { id: Hex; endpoint: string }[],
+): Promise<VerifiedEvidence[]> {
+  const { store, log } = deps;
+  const me = deps.account.address.toLowerCase() as Hex;
+  const evidence: VerifiedEvidence[] = [];
+  const addEnvelopes = async (envs: unknown[], from: Hex) => {
+    for (const env of envs) {
+      try {
+        const { message, hash } = await verifyEnvelope(env, {
+          type: 'Evidence',
+          domain: deps.messageDomain,
+          signerField: 'validator',
+        });
+        if (message.validator.toLowerCase() !== from || message.epoch !== epoch) continue;
+        evidence.push({
+          validator: from,
+          kind: message.kind,
+          subject: message.subject,
+          slot: message.slot,
+          outcome: message.outcome,
+          reason: message.reason,
+          hash,
+        });
+      } catch {
+        // A record that fails verification is not used; the peer's other records still count.
+      }
+    }
+  };
+  await addEnvelopes(store.evidenceOf(epoch), me);
+  await Promise.all(
+    validators
+      .filter((v) => v.id !== me)
+      .map(async (v) => {
+        try {
+          await addEnvelopes(await withRetry(() => peerEvidence(v.endpoint, epoch), 5), v.id);
+        } catch (e) {
+          log.warn(
+            { peer: v.id, epoch: String(epoch), err: (e as Error).message },
+            'peer evidence unavailable',
+          );
+        }
+      }),
+  );
+  return evidence;
 }
 
 /** The cumulative manifest behind `root`: from the store, else from a peer (checked against the root). */
@@ -356,7 +373,7 @@ async function proveEquivocation(
   }
 }
 
-async function readParam(client: PublicClient, d: Deployment, name: string): Promise<bigint> {
+export async function readParam(client: PublicClient, d: Deployment, name: string): Promise<bigint> {
   return client.readContract({
     address: d.contracts.Params,
     abi: paramsAbi,

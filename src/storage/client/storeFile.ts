@@ -132,6 +132,15 @@ export async function storeFile(sc: StorageClient, p: StoreFileParameters): Prom
   await submitPlacements(sc, {
     dealId: String(dealId),
     pieceIds,
+    // The public layout, so that the network can repair a segment without the file's keys.
+    segments: segments.map((s) => ({
+      index: s.index,
+      k,
+      n: total,
+      repair: sc.redundancy.repair,
+      algorithm,
+      pieces: Array.from({ length: total }, (_, i) => s.pieces.find((x) => x.index === i)?.pieceId ?? null),
+    })),
     pieces: [...receipts.entries()].map(([key, receipt]) => {
       const [pieceId, node] = key.split(':') as [Hex, Hex];
       return { pieceId, node, receipt, ...sizes.get(pieceId)! };

@@ -31,10 +31,29 @@ export const placementSchema = z.object({
     )
     .min(1)
     .max(100_000),
+  /**
+   * The public layout of the deal's coded segments (no keys, no plaintext sizes beyond what the
+   * pieces show), so that anyone can repair a segment: k of n pieces rebuild the others.
+   */
+  segments: z
+    .array(
+      z.object({
+        index: z.number().int().min(0),
+        k: z.number().int().min(1).max(255),
+        n: z.number().int().min(2).max(256),
+        repair: z.number().int().min(1).max(256),
+        algorithm: z.enum(['cauchy', 'leopard']),
+        pieces: z.array(hex32.nullable()).min(2).max(256),
+      }),
+    )
+    .max(100_000)
+    .optional(),
 });
 export type PlacementSubmission = z.infer<typeof placementSchema>;
 
 export type Placement = { dealId: bigint; pieceId: Hex; pieceRoot: Hex; size: number; node: Hex };
+export type SegmentLayout = NonNullable<PlacementSubmission['segments']>[number] & { dealId: bigint };
+export type Repair = { dealId: bigint; pieceId: Hex; size: number; node: Hex; repairer: Hex; epoch: bigint };
 
 export function createPlacementStore(db: DatabaseSync) {
   db.exec(`CREATE TABLE IF NOT EXISTS placements (
@@ -44,7 +63,87 @@ export function createPlacementStore(db: DatabaseSync) {
     'INSERT OR IGNORE INTO placements (deal_id, piece_id, piece_root, size, node) VALUES (?, ?, ?, ?, ?)',
   );
   const all = db.prepare('SELECT * FROM placements');
+  db.exec(`CREATE TABLE IF NOT EXISTS segments (
+    deal_id INTEGER NOT NULL, idx INTEGER NOT NULL, layout TEXT NOT NULL, PRIMARY KEY (deal_id, idx))`);
+  db.exec(`CREATE TABLE IF NOT EXISTS repairs (
+    deal_id INTEGER NOT NULL, piece_id TEXT NOT NULL, size INTEGER NOT NULL, node TEXT NOT NULL,
+    repairer TEXT NOT NULL, epoch INTEGER NOT NULL, PRIMARY KEY (piece_id, node))`);
+  db.exec('CREATE TABLE IF NOT EXISTS deal_pieces (deal_id INTEGER PRIMARY KEY, piece_ids TEXT NOT NULL)');
+  const insertDealPieces = db.prepare('INSERT OR IGNORE INTO deal_pieces (deal_id, piece_ids) VALUES (?, ?)');
+  const dealPieces = db.prepare('SELECT piece_ids FROM deal_pieces WHERE deal_id = ?');
+  const insertSegment = db.prepare('INSERT OR IGNORE INTO segments (deal_id, idx, layout) VALUES (?, ?, ?)');
+  const allSegments = db.prepare('SELECT deal_id, layout FROM segments ORDER BY deal_id, idx');
+  const removePlacement = db.prepare('DELETE FROM placements WHERE piece_id = ? AND node = ?');
+  const insertRepair = db.prepare(
+    'INSERT OR IGNORE INTO repairs (deal_id, piece_id, size, node, repairer, epoch) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const repairsIn = db.prepare('SELECT * FROM repairs WHERE epoch = ?');
+  const tx = <T>(fn: () => T): T => {
+    db.exec('BEGIN');
+    try {
+      const out = fn();
+      db.exec('COMMIT');
+      return out;
+    } catch (e) {
+      db.exec('ROLLBACK');
+      throw e;
+    }
+  };
   return {
+    /** The deal's piece ids (what its root is built from) and its segments' layout. */
+    addLayout(
+      dealId: bigint,
+      pieceIds: readonly Hex[],
+      segments: NonNullable<PlacementSubmission['segments']>,
+    ): void {
+      tx(() => {
+        insertDealPieces.run(dealId, JSON.stringify(pieceIds.map((x) => x.toLowerCase())));
+        for (const seg of segments) insertSegment.run(dealId, seg.index, JSON.stringify(seg));
+      });
+    },
+    dealPieces(dealId: bigint): Hex[] | undefined {
+      const row = dealPieces.get(dealId) as { piece_ids: string } | undefined;
+      return row ? (JSON.parse(row.piece_ids) as Hex[]) : undefined;
+    },
+    segments(): SegmentLayout[] {
+      return (allSegments.all() as { deal_id: number; layout: string }[]).map((r) => ({
+        ...(JSON.parse(r.layout) as NonNullable<PlacementSubmission['segments']>[number]),
+        dealId: BigInt(r.deal_id),
+      }));
+    },
+    /** Moves a piece from `from` (the holders it replaces) to `to`, and records who repaired it. */
+    recordRepair(r: Repair & { pieceRoot: Hex; from: readonly Hex[] }): boolean {
+      return tx(() => {
+        for (const f of r.from) removePlacement.run(r.pieceId.toLowerCase(), f.toLowerCase());
+        const added = insert.run(
+          r.dealId,
+          r.pieceId.toLowerCase(),
+          r.pieceRoot.toLowerCase(),
+          r.size,
+          r.node.toLowerCase(),
+        );
+        if (added.changes === 0) return false;
+        insertRepair.run(
+          r.dealId,
+          r.pieceId.toLowerCase(),
+          r.size,
+          r.node.toLowerCase(),
+          r.repairer.toLowerCase(),
+          r.epoch,
+        );
+        return true;
+      });
+    },
+    repairsIn(epoch: bigint): Repair[] {
+      return (repairsIn.all(epoch) as Record<string, string | number>[]).map((r) => ({
+        dealId: BigInt(r.deal_id!),
+        pieceId: r.piece_id as Hex,
+        size: Number(r.size),
+        node: r.node as Hex,
+        repairer: r.repairer as Hex,
+        epoch: BigInt(r.epoch!),
+      }));
+    },
     add(p: Placement[]): number {
       let added = 0;
       db.exec('BEGIN');
@@ -86,7 +185,11 @@ export type PlacementStore = ReturnType<typeof createPlacementStore>;
 export async function verifyPlacements(
   input: unknown,
   deps: { clients: ChainClients; deployment: Deployment; domain: Domain; nodes: () => Promise<NodeRecord[]> },
-): Promise<Placement[]> {
+): Promise<{
+  placements: Placement[];
+  pieceIds: Hex[];
+  segments: NonNullable<PlacementSubmission['segments']>;
+}> {
   const parsed = placementSchema.safeParse(input);
   if (!parsed.success) {
     throw new DepinError(
@@ -113,6 +216,16 @@ export async function verifyPlacements(
     throw new DepinError('DEAL_ROOT_MISMATCH', `The piece ids do not build deal ${dealId}'s root on chain.`);
   }
   const inDeal = new Set(sub.pieceIds.map((x) => x.toLowerCase()));
+  for (const seg of sub.segments ?? []) {
+    if (seg.pieces.length !== seg.n || seg.k >= seg.n || seg.repair < seg.k || seg.repair >= seg.n)
+      throw new DepinError('BAD_PLACEMENT', `Segment ${seg.index}: want k ≤ repair < n and n piece slots.`);
+    for (const id of seg.pieces)
+      if (id && !inDeal.has(id.toLowerCase()))
+        throw new DepinError(
+          'PIECE_NOT_IN_DEAL',
+          `Piece ${id} of segment ${seg.index} is not in deal ${dealId}.`,
+        );
+  }
   const signers = new Map((await deps.nodes()).map((n) => [n.id, n.signer]));
   const out: Placement[] = [];
   for (const p of sub.pieces) {
@@ -144,5 +257,5 @@ export async function verifyPlacements(
     }
     out.push({ dealId, pieceId: p.pieceId as Hex, pieceRoot: p.pieceRoot as Hex, size: p.size, node });
   }
-  return out;
+  return { placements: out, pieceIds: sub.pieceIds as Hex[], segments: sub.segments ?? [] };
 }

@@ -97,6 +97,7 @@ test('proven loss reported by more than a third of the stake is slashed; offline
   );
   // Node 3 missed three audits in a row: suspended (it recovers by passing again), not slashed.
   assert.deepEqual(lost.actions, [
+    { node: NODES[1]!.id, kind: ACTION.suspend, amount: 0n },
     { node: NODES[1]!.id, kind: ACTION.slash, amount: 100n },
     { node: NODES[3]!.id, kind: ACTION.suspend, amount: 0n },
   ]);

@@ -8,7 +8,8 @@
  *   reinstated.
  * - Proven loss: a node that answered an audit without the data (PIECE_MISSING, PIECE_CORRUPT,
  *   BAD_PROOF), reported by validators holding more than a third of the stake, is slashed
- *   SLASH_STORAGE_LOSS_BPS of its stake. Being offline is never proven loss.
+ *   SLASH_STORAGE_LOSS_BPS of its stake and suspended (so its pieces are repaired elsewhere).
+ *   Being offline is never proven loss.
  * - Payments: each deal pays its epoch price (term: pricePerEpoch; permanent: the network rate for
  *   its size) over its placements by size. A placement on a suspended node, or on a node that failed
  *   an audit this epoch, is not paid: its share joins the withheld pool. Shares are split by largest
@@ -133,16 +134,17 @@ export function computeSettlement(input: SettlementInput): Settlement {
     const node = nodes.get(id)!;
     const r = reputations.get(id) ?? INITIAL_REPUTATION;
     const before = wasSuspended.has(id);
-    const after = shouldSuspend(r, before, input.reputation);
+    const reporters = lossReporters.get(id);
+    const proven =
+      reporters !== undefined &&
+      [...reporters].reduce((a, v) => a + validators.get(v)!.stake, 0n) * 3n > totalStake;
+    // Proven loss also suspends: the node's pieces are then repaired elsewhere.
+    const after = proven || shouldSuspend(r, before, input.reputation);
     if (after) suspended.add(id);
     if (after && !before) actions.push({ node: node.id, kind: ACTION.suspend, amount: 0n });
     if (!after && before) actions.push({ node: node.id, kind: ACTION.reinstate, amount: 0n });
-    const reporters = lossReporters.get(id);
-    if (reporters) {
-      const stake = [...reporters].reduce((a, v) => a + validators.get(v)!.stake, 0n);
-      const amount = (node.stake * input.slashLossBps) / 10_000n;
-      if (stake * 3n > totalStake && amount > 0n) actions.push({ node: node.id, kind: ACTION.slash, amount });
-    }
+    const amount = (node.stake * input.slashLossBps) / 10_000n;
+    if (proven && amount > 0n) actions.push({ node: node.id, kind: ACTION.slash, amount });
   }
 
   // Payments: each payable deal's amount over its placements by size.
