@@ -305,7 +305,9 @@ describe('storage under faults', { timeout: 180_000 }, () => {
     const node = nodeAt(1);
     // What node 1 holds now: its bound pieces of the stored file.
     const manifest = await fetchManifest(sc, storedFileId);
-    const mine = manifest.segments.flatMap((s) => s.pieces).filter((x) => x.node?.toLowerCase() === node.address);
+    const mine = manifest.segments
+      .flatMap((s) => s.pieces)
+      .filter((x) => x.node?.toLowerCase() === node.address);
     assert.ok(mine.length > 0);
     const before = await stats(1);
     // A 32 MiB piece whose body stops after 4 MiB: the node is mid-write when it dies.
