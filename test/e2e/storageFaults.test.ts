@@ -22,6 +22,7 @@ import {
   messageDomain,
   signMessage,
 } from '../../src/core/messages.ts';
+import { statFile } from '../../src/storage/client/files.ts';
 import { fetchManifest, getFile } from '../../src/storage/client/getFile.ts';
 import { pieceRoot } from '../../src/storage/client/pieces.ts';
 import { createStorageClient, type StorageClient } from '../../src/storage/client/storageClient.ts';
@@ -263,6 +264,20 @@ describe('storage under faults', { timeout: 180_000 }, () => {
     await new Promise((r) => setTimeout(r, (PENDING_TTL + 2) * 1000));
     assert.deepEqual([await stats(0), await stats(1)], held, 'nothing was collected');
     assert.ok(Buffer.from(await getFile(sc, { fileId })).equals(Buffer.from(data)));
+    // `depin stat` probes each piece with HEAD: all healthy, and no piece bytes served for it.
+    const egress = async () => {
+      let total = 0;
+      for (const i of [0, 1]) {
+        const text = await (await fetch(`${nodeAt(i).url}/metrics`)).text();
+        total += Number(/depin_node_storage_egress_bytes_total (\d+)/.exec(text)?.[1] ?? 0);
+      }
+      return total;
+    };
+    const served = await egress();
+    const st = await statFile(sc, fileId, dealId);
+    assert.ok(st.segments.every((x) => x.healthy === x.pieces && x.pieces === 2));
+    // Only the small sealed manifest is downloaded; a GET of a data piece would serve ~300 kB.
+    assert.ok((await egress()) - served < 100_000, 'the probes moved no piece bytes');
   });
 
   test('a client killed mid-upload opens no deal, and the pieces it sent are collected after the pending TTL', async () => {
