@@ -7,13 +7,13 @@ import { loadAccount } from '../core/keys.ts';
 import { createLogger } from '../core/log.ts';
 import { createNode } from '../node/daemon.ts';
 import { liveness } from '../node/liveness.ts';
-import { storage } from '../storage/node/storageService.ts';
+import { DEFAULT_DEAL_GRACE, DEFAULT_PENDING_TTL, storage } from '../storage/node/storageService.ts';
 import { runDaemon } from './daemonRunner.ts';
 
 export const HELP = `usage: depin node [--rpc URL] [--deployment FILE] (--keystore FILE --password-file FILE | --key HEX)
                   [--data-dir DIR] [--host H] [--port P] [--public-url URL] [--stake AMOUNT]
                   [--region R] [--h3 CELL] [--capacity BYTES (alias of --storage-capacity)] [--claim-every MS]
-                  [--storage-capacity BYTES]`;
+                  [--storage-capacity BYTES] [--pending-ttl SECONDS] [--deal-grace SECONDS] [--gc-every MS]`;
 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseCommand(argv, {
@@ -24,6 +24,9 @@ export async function run(argv: string[]): Promise<void> {
     'claim-every': { type: 'string' },
     'max-body': { type: 'string' },
     'storage-capacity': { type: 'string' },
+    'pending-ttl': { type: 'string' },
+    'deal-grace': { type: 'string' },
+    'gc-every': { type: 'string' },
   });
   if (values.help) return void console.log(HELP);
   const common = commonConfig(values, '.depin/node');
@@ -36,6 +39,18 @@ export async function run(argv: string[]): Promise<void> {
       `--storage-capacity must be a number of bytes, got ${storageCapacity}.`,
     );
   }
+  const wholeNumber = (key: string, fallback: number) => {
+    const v = opt(values, key, String(fallback));
+    if (!/^\d{1,10}$/.test(v))
+      throw new DepinError('BAD_ARGUMENTS', `--${key} must be a whole number, got ${v}.`);
+    return Number(v);
+  };
+  const storageInit = {
+    capacity: BigInt(storageCapacity),
+    pendingTtl: wholeNumber('pending-ttl', DEFAULT_PENDING_TTL),
+    dealGrace: wholeNumber('deal-grace', DEFAULT_DEAL_GRACE),
+    gcEveryMs: Math.max(100, wholeNumber('gc-every', 60_000)),
+  };
   const node = createNode({
     rpc: common.rpc,
     deployment: readDeployment(common.deployment),
@@ -45,7 +60,7 @@ export async function run(argv: string[]): Promise<void> {
     port: common.port,
     ...(common.publicUrl ? { publicUrl: common.publicUrl } : {}),
     stake: parseAmount(opt(values, 'stake', '250')),
-    services: [liveness(), storage({ capacity: BigInt(storageCapacity) })],
+    services: [liveness(), storage(storageInit)],
     // One capacity: what the node declares on chain is what its storage service enforces.
     capacity: BigInt(storageCapacity),
     h3: BigInt(opt(values, 'h3', '0')),

@@ -33,7 +33,7 @@ export type RouteResult =
   | undefined;
 
 export type Route = {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   handler: (ctx: RouteContext) => Promise<RouteResult> | RouteResult;
   /** Hand the body to the handler unparsed, as `ctx.raw`, instead of parsing JSON. */

@@ -9,6 +9,7 @@ import { creditsAbi, paramsAbi, storageDealsAbi, tokenAbi } from '../../chain/ab
 import { paramKey } from '../../chain/deploy.ts';
 import { DepinError } from '../../core/errors.ts';
 import type { Envelope } from '../../core/messages.ts';
+import { bindDeal } from './bindDeal.ts';
 import { createFileId } from './fileId.ts';
 import { createSegmentKey, fileKey, manifestId, manifestKey, wrapSegmentKey } from './keys.ts';
 import { dealRoot, type Manifest, type ManifestSegment, sealManifest } from './manifest.ts';
@@ -123,6 +124,7 @@ export async function storeFile(sc: StorageClient, p: StoreFileParameters): Prom
     durationEpochs: p.durationEpochs,
     permanent: p.permanent ?? false,
   });
+  await bindDeal(sc, { dealId, pieceIds, nodes, holders: [...receipts.keys()].map((k) => k.split(':')[1]!) });
   // Tell the validators where the pieces are, with the holders' receipts, so they audit them.
   const sizes = new Map<string, { pieceRoot: Hex; size: number }>([
     [mPieceId, { pieceRoot: mRoot, size: sealed.length }],

@@ -119,7 +119,7 @@ export async function deletePiece(p: Common & { pieceId: Hex }): Promise<void> {
   if (!res.ok && res.status !== 404) throw await failure(res, `DELETE piece on ${p.node.id}`);
 }
 
-/** Whether the node holds the piece: a signed GET whose body is cancelled after the headers. */
+/** Whether the node holds the piece: a signed HEAD (no bytes move, no egress is counted). */
 export async function hasPiece(p: Common & { pieceId: Hex; size: number }): Promise<boolean> {
   const order = await signMessage(p.account, p.domain, 'GetOrder', {
     client: p.account.address,
@@ -131,10 +131,10 @@ export async function hasPiece(p: Common & { pieceId: Hex; size: number }): Prom
   });
   try {
     const res = await fetch(url(p.node, p.pieceId), {
+      method: 'HEAD',
       headers: { [ORDER_HEADER]: encodeOrderHeader(order) },
       signal: AbortSignal.timeout(5000),
     });
-    await res.body?.cancel();
     return res.ok;
   } catch {
     return false;

@@ -23,10 +23,11 @@ export type PieceRecord = {
   pieceId: Hex;
   size: number;
   pieceRoot: Hex;
+  /** The deal it was bound to (`POST /v1/storage/deals`); 0 while pending. */
   dealId: bigint;
   /** The client whose order stored it: the only one who may delete it. */
   client: Hex;
-  /** When garbage collection may remove it; `null` while no deal says. */
+  /** When garbage collection may remove it (pending: upload + TTL; bound: deal end + grace); `null`: never. */
   expiresAt: number | null;
   storedAt: number;
   /** Deleted by its client, waiting for garbage collection. */
@@ -63,6 +64,12 @@ export type PieceStore = {
   readChunk(pieceId: Hex, index: number): Promise<ChunkAnswer>;
   /** Marks a piece deleted (reads stop at once; {@link PieceStore.gc} frees it). */
   markDeleted(pieceId: Hex): void;
+  /**
+   * Binds the live pieces among `pieceIds` to deal `dealId`, expiring at `expiresAt` (`null`: never).
+   * A piece already bound keeps whichever binding keeps it longer, so binding is idempotent and a
+   * shorter deal never cuts a longer one short. Returns how many of the pieces this store holds.
+   */
+  bind(pieceIds: readonly Hex[], dealId: bigint, expiresAt: number | null): number;
   /** Removes deleted pieces and those expired at `now` (unix seconds). */
   gc(now: number): { removed: number; freedBytes: number };
   /** Deletes temp files, unindexed files and rows without a file; run at open. */
@@ -102,6 +109,7 @@ export function createPieceStore(init: PieceStoreInit): PieceStore {
     insertLeaves: db.prepare('INSERT OR REPLACE INTO piece_leaves (pieceId, leaves) VALUES (?, ?)'),
     leaves: db.prepare('SELECT leaves FROM piece_leaves WHERE pieceId = ?'),
     markDeleted: db.prepare('UPDATE pieces SET deleted = 1 WHERE pieceId = ?'),
+    bind: db.prepare('UPDATE pieces SET dealId = ?, expiresAt = ? WHERE pieceId = ?'),
     remove: db.prepare('DELETE FROM pieces WHERE pieceId = ?'),
     removeLeaves: db.prepare('DELETE FROM piece_leaves WHERE pieceId = ?'),
     collectable: db.prepare(
@@ -251,6 +259,26 @@ export function createPieceStore(init: PieceStoreInit): PieceStore {
 
     markDeleted(pieceId) {
       q.markDeleted.run(idOf(pieceId));
+    },
+
+    bind(pieceIds, dealId, expiresAt) {
+      let held = 0;
+      db.exec('BEGIN');
+      try {
+        for (const pieceId of pieceIds) {
+          const row = store.get(pieceId);
+          if (!row || row.deleted) continue;
+          held++;
+          const longer =
+            row.dealId === 0n || expiresAt === null || (row.expiresAt !== null && expiresAt >= row.expiresAt);
+          if (longer) q.bind.run(dealId.toString(), expiresAt, row.pieceId);
+        }
+        db.exec('COMMIT');
+      } catch (e) {
+        db.exec('ROLLBACK');
+        throw e;
+      }
+      return held;
     },
 
     gc(at) {

@@ -20,6 +20,7 @@ import {
 } from '../../core/messages.ts';
 import { createMetrics } from '../../core/metrics.ts';
 import { createNonceStore } from '../../core/nonces.ts';
+import { dealRoot } from '../client/manifest.ts';
 import { CHUNK_SIZE, pieceRoot, verifyChunk } from '../client/pieces.ts';
 import { encodeOrderHeader, ORDER_HEADER } from './orderHeader.ts';
 import { type StorageComponents, type StorageInit, storage } from './storageService.ts';
@@ -390,9 +391,9 @@ describe('storage service: downloads, deletes and collection', () => {
     await expectError(await send(node, 'GET', p.pieceId, order), 409, 'REPLAYED');
   });
 
-  it('collects a piece once the expiry its deal gives has passed', async () => {
+  it('collects a piece no deal claimed once the pending TTL has passed', async () => {
     let clock = 1_000_000;
-    const timed = await startNode({ now: () => clock, expiresAt: () => 1_000_100 });
+    const timed = await startNode({ now: () => clock, pendingTtl: 100 });
     try {
       const p = makePiece(4000);
       const order = await putOrder(p, { expiry: 2_000_000n });
@@ -403,9 +404,112 @@ describe('storage service: downloads, deletes and collection', () => {
       for (let i = 0; i < 100 && diskFiles(timed).length > 0; i++)
         await new Promise((r) => setTimeout(r, 20));
       assert.deepEqual(diskFiles(timed), []);
+      assert.equal((await stats(timed)).used, 0);
     } finally {
       await timed.stop();
     }
+  });
+
+  it('answers HEAD with the size and root of a held piece, 404 for others, and counts no egress', async () => {
+    const p = makePiece(3000);
+    assert.equal((await send(node, 'PUT', p.pieceId, await putOrder(p), p.bytes)).status, 201);
+    const egress = () =>
+      fetch(`${node.url}/metrics`)
+        .then((r) => r.text())
+        .then((t) => /depin_node_storage_egress_bytes_total (\d+)/.exec(t)?.[1] ?? '0');
+    const before = await egress();
+    const head = await send(node, 'HEAD', p.pieceId, await getOrder(p));
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-length'), '3000');
+    assert.equal(head.headers.get('x-depin-piece-root'), p.pieceRoot);
+    assert.equal((await head.arrayBuffer()).byteLength, 0);
+    assert.equal(await egress(), before);
+    const other = makePiece(100);
+    assert.equal((await send(node, 'HEAD', other.pieceId, await getOrder(other))).status, 404);
+    assert.equal((await send(node, 'HEAD', p.pieceId)).status, 401);
+  });
+});
+
+describe('storage service: deal binding', () => {
+  let clock = 1_000_000;
+  const pieces = [makePiece(2000), makePiece(3000), makePiece(1000)];
+  const ids = pieces.map((p) => p.pieceId);
+  const deals = new Map<bigint, { root: Hex; endsAt: number | null }>([
+    [7n, { root: dealRoot(ids), endsAt: 1_000_500 }],
+    [8n, { root: dealRoot(ids), endsAt: null }],
+  ]);
+  let node: Node;
+  before(async () => {
+    node = await startNode({
+      now: () => clock,
+      pendingTtl: 100,
+      dealGrace: 50,
+      readDeal: async (id) => deals.get(id),
+    });
+    for (const p of pieces.slice(0, 2))
+      assert.equal(
+        (await send(node, 'PUT', p.pieceId, await putOrder(p, { expiry: 5_000_000n }), p.bytes)).status,
+        201,
+      );
+  });
+  after(() => node.stop());
+  const bind = (body: unknown) => post(node, '/v1/storage/deals', body);
+  const waitGc = () => new Promise((r) => setTimeout(r, 150));
+
+  it('refuses malformed bindings, unknown deals and piece lists that do not rebuild the root', async () => {
+    await expectError(await bind({ dealId: 7, pieceIds: ids }), 400, 'BAD_DEAL_BINDING');
+    await expectError(await bind({ dealId: '0', pieceIds: ids }), 400, 'BAD_DEAL_BINDING');
+    await expectError(await bind({ dealId: '7', pieceIds: [] }), 400, 'BAD_DEAL_BINDING');
+    await expectError(await bind({ dealId: '7', pieceIds: ['0x12'] }), 400, 'BAD_DEAL_BINDING');
+    await expectError(await bind({ dealId: '9', pieceIds: ids }), 404, 'DEAL_UNKNOWN');
+    await expectError(await bind({ dealId: '7', pieceIds: ids.slice(0, 2) }), 400, 'DEAL_ROOT_MISMATCH');
+  });
+
+  it('keeps bound pieces past the pending TTL until the deal ends plus the grace, idempotently', async () => {
+    for (let i = 0; i < 2; i++) {
+      const res = await bind({ dealId: '7', pieceIds: [...ids].reverse() });
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { dealId: '7', bound: 2 });
+    }
+    clock = 1_000_200;
+    await waitGc();
+    assert.equal((await stats(node)).pieces, 2, 'bound pieces outlive the pending TTL');
+    clock = 1_000_549;
+    await waitGc();
+    assert.equal((await stats(node)).pieces, 2, 'kept through the grace');
+    clock = 1_000_550;
+    await waitGc();
+    assert.deepEqual(await stats(node), {
+      capacity: 1 << 20,
+      used: 0,
+      reserved: 0,
+      pieces: 0,
+      maxPieceSize: 256 * 1024,
+    });
+  });
+
+  it('lets a permanent deal keep a piece forever, and a shorter binding never shortens it', async () => {
+    const more = [makePiece(1500), makePiece(2500)];
+    const moreIds = more.map((p) => p.pieceId);
+    deals.set(11n, { root: dealRoot(moreIds), endsAt: null });
+    deals.set(12n, { root: dealRoot(moreIds), endsAt: clock - 100 });
+    for (const p of more)
+      assert.equal(
+        (await send(node, 'PUT', p.pieceId, await putOrder(p, { expiry: 5_000_000n }), p.bytes)).status,
+        201,
+      );
+    assert.deepEqual(await (await bind({ dealId: '11', pieceIds: moreIds })).json(), {
+      dealId: '11',
+      bound: 2,
+    });
+    assert.deepEqual(await (await bind({ dealId: '12', pieceIds: moreIds })).json(), {
+      dealId: '12',
+      bound: 2,
+    });
+    clock = 9_000_000;
+    await waitGc();
+    assert.equal((await stats(node)).pieces, 2);
+    assert.equal((await stats(node)).used, 4000);
   });
 });
 

@@ -6,6 +6,11 @@
  * Every order is checked in the fixed order format → network → signature → expiry → replay, then
  * that it is addressed to this node and this piece, then (uploads) capacity → body size → pieceRoot.
  * Nothing is stored unless all pass.
+ *
+ * Piece lifecycle: an upload is *pending* (collected `pendingTtl` after it arrived) until anyone
+ * shows the node its deal (`POST /v1/storage/deals`: the piece ids rebuild the deal's root on
+ * chain); it is then *bound* and kept until the deal's end plus `dealGrace`, or forever for a
+ * permanent deal. So a client killed before opening its deal leaves nothing behind for long.
  */
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -14,6 +19,8 @@ import { DepinError } from '../../core/errors.ts';
 import type { Route } from '../../core/http.ts';
 import { signMessage, verifyEnvelope } from '../../core/messages.ts';
 import type { NodeComponents, NodeService } from '../../node/service.ts';
+import { dealRoot } from '../client/manifest.ts';
+import { createDealReader, DEAL_BINDING_MAX_BODY, type DealReader, parseDealBinding } from './dealBinding.ts';
 import { createEgressReceiptStore } from './egressReceipts.ts';
 import { readOrderHeader } from './orderHeader.ts';
 import { createPieceStore, type PieceStore } from './pieceStore.ts';
@@ -27,20 +34,27 @@ export type StorageInit = {
   gcEveryMs?: number;
   /** Unix seconds (tests). */
   now?: () => number;
+  /** Seconds a piece no deal claims is kept after its upload (default 3600). */
+  pendingTtl?: number;
   /**
-   * When a newly stored piece may be collected (unix seconds), e.g. its deal's end on chain; `null`
-   * keeps it until its client deletes it. Default: `null` (deal look-ups are not wired yet).
+   * Seconds a bound piece is kept after its deal ends (default 86,400): at least the chain's
+   * `CHALLENGE_WINDOW`, since a challenge opened in the deal's last moments still needs its answer.
    */
-  expiresAt?: (order: { dealId: bigint; pieceId: Hex }) => Promise<number | null> | number | null;
+  dealGrace?: number;
+  /** Deals on chain (default: StorageDeals through the node's chain clients). */
+  readDeal?: DealReader;
 };
 
 /** What the storage service needs from the node. */
 export type StorageComponents = Pick<
   NodeComponents,
   'account' | 'signer' | 'domain' | 'log' | 'metrics' | 'nonces' | 'dataDir' | 'isActiveValidator'
->;
+> &
+  Partial<Pick<NodeComponents, 'clients' | 'deployment'>>;
 
 export const DEFAULT_MAX_PIECE_SIZE = 64 * 1024 * 1024;
+export const DEFAULT_PENDING_TTL = 3600;
+export const DEFAULT_DEAL_GRACE = 86_400;
 /** Registry services bit of storage. */
 export const STORAGE_SERVICE_BIT = 1;
 
@@ -53,6 +67,13 @@ export function storage(init: StorageInit): (c: StorageComponents) => NodeServic
     const log = c.log.child({ component: 'storage' });
     const maxPieceSize = init.maxPieceSize ?? DEFAULT_MAX_PIECE_SIZE;
     const now = init.now ?? (() => Math.floor(Date.now() / 1000));
+    const pendingTtl = init.pendingTtl ?? DEFAULT_PENDING_TTL;
+    const dealGrace = init.dealGrace ?? DEFAULT_DEAL_GRACE;
+    const readDeal =
+      init.readDeal ??
+      (c.clients && c.deployment
+        ? createDealReader({ clients: c.clients, deployment: c.deployment })
+        : undefined);
     const db = new DatabaseSync(join(c.dataDir, 'storage.sqlite'));
     db.exec('PRAGMA journal_mode = WAL');
     const store = createPieceStore({ db, dir: join(c.dataDir, 'pieces'), capacity: init.capacity, now });
@@ -69,6 +90,7 @@ export function storage(init: StorageInit): (c: StorageComponents) => NodeServic
     const ingress = m.counter('depin_node_storage_ingress_bytes_total', 'Piece bytes stored');
     const egress = m.counter('depin_node_storage_egress_bytes_total', 'Piece bytes served');
     const audits = m.counter('depin_node_storage_audits_answered_total', 'Storage audits answered');
+    const bindings = m.counter('depin_node_storage_deal_bindings_total', 'Deal bindings accepted');
     const refreshGauges = () => {
       const s = store.stats();
       usedGauge.set(s.used);
@@ -151,10 +173,10 @@ export function storage(init: StorageInit): (c: StorageComponents) => NodeServic
               pieceId: message.pieceId,
               size,
               pieceRoot: message.pieceRoot,
-              dealId: message.dealId,
+              // The order's deal id is the client's word; only a deal binding (checked on chain) counts.
+              dealId: 0n,
               client: message.client,
-              expiresAt:
-                (await init.expiresAt?.({ dealId: message.dealId, pieceId: message.pieceId })) ?? null,
+              expiresAt: now() + pendingTtl,
             },
             body,
           );
@@ -192,6 +214,30 @@ export function storage(init: StorageInit): (c: StorageComponents) => NodeServic
           egress.inc(record.size);
           return {
             body: stream,
+            headers: { 'content-length': String(record.size), 'x-depin-piece-root': record.pieceRoot },
+          };
+        },
+      },
+      {
+        // A health probe: what GET answers, without the bytes (and without counting egress).
+        method: 'HEAD',
+        path: '/v1/pieces/:pieceId',
+        handler: async ({ req, params }) => {
+          const { message } = await verify(readOrderHeader(req), 'GetOrder', params.pieceId!);
+          const record = store.get(message.pieceId);
+          if (!record || record.deleted) {
+            throw new DepinError('PIECE_NOT_FOUND', `This node does not hold piece ${message.pieceId}.`, {
+              status: 404,
+            });
+          }
+          if (message.size !== 0n && message.size !== BigInt(record.size)) {
+            throw new DepinError(
+              'ORDER_MISMATCH',
+              `Piece ${record.pieceId} has ${record.size} bytes, not ${message.size}.`,
+            );
+          }
+          return {
+            body: new Uint8Array(0),
             headers: { 'content-length': String(record.size), 'x-depin-piece-root': record.pieceRoot },
           };
         },
@@ -251,6 +297,31 @@ export function storage(init: StorageInit): (c: StorageComponents) => NodeServic
               }),
             },
           };
+        },
+      },
+      {
+        method: 'POST',
+        path: '/v1/storage/deals',
+        maxBody: DEAL_BINDING_MAX_BODY,
+        handler: async ({ body }) => {
+          const { dealId, pieceIds } = parseDealBinding(body);
+          if (!readDeal) {
+            throw new DepinError('CHAIN_UNAVAILABLE', 'This node reads no chain: it cannot check deals.', {
+              status: 503,
+            });
+          }
+          const deal = await readDeal(dealId);
+          if (!deal) throw new DepinError('DEAL_UNKNOWN', `Deal ${dealId} is not on chain.`, { status: 404 });
+          if (dealRoot(pieceIds) !== deal.root) {
+            throw new DepinError(
+              'DEAL_ROOT_MISMATCH',
+              `These piece ids do not build deal ${dealId}'s root on chain: list all of the deal's pieces.`,
+            );
+          }
+          const bound = store.bind(pieceIds, dealId, deal.endsAt === null ? null : deal.endsAt + dealGrace);
+          bindings.inc();
+          log.debug({ dealId: String(dealId), bound, listed: pieceIds.length }, 'bound deal');
+          return { body: { dealId: String(dealId), bound } };
         },
       },
       {
