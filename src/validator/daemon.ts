@@ -21,7 +21,7 @@ import {
 } from '../chain/reads.ts';
 import { type DepinError, isDepinError } from '../core/errors.ts';
 import { EVIDENCE_KIND } from '../core/evidence.ts';
-import { startJsonServer } from '../core/http.ts';
+import { fetchJson, startJsonServer } from '../core/http.ts';
 import type { Logger } from '../core/log.ts';
 import { messageDomain, signMessage } from '../core/messages.ts';
 import { createMetrics } from '../core/metrics.ts';
@@ -121,6 +121,12 @@ export function createValidator(config: ValidatorConfig): ValidatorDaemon {
     domain,
     log,
     suspended: settler.suspended,
+    bindDeal: async (node, dealId, pieceIds) => {
+      await fetchJson(`${node.endpoint.replace(/\/$/, '')}/v1/storage/deals`, {
+        body: { dealId: String(dealId), pieceIds },
+        timeoutMs: 10_000,
+      });
+    },
   });
   let lastRepair = 0;
 

@@ -75,9 +75,7 @@ describe('storage payments, slashing and repair on a 12-node devnet', { timeout:
   after(() => net?.stop());
 
   test('each epoch a quorum settles storage: nodes holding pieces are paid and can claim', async () => {
-    const start = await currentEpoch(net);
-    await waitFor('a storage settlement', async () => (await storage('nextEpoch')) > start, 60_000);
-    assert.ok((await storage('totalPosted')) > 0n, 'the settlement allocated credits');
+    await waitFor('a storage settlement that pays', async () => (await storage('totalPosted')) > 0n, 60_000);
     const paid = await waitFor(
       'a paid node',
       async () => {
@@ -172,7 +170,9 @@ describe('storage payments, slashing and repair on a 12-node devnet', { timeout:
   });
 
   test('a node that was briefly offline is never slashed and ends active', async () => {
-    const honest = net.nodes.find((n) => n.proc && pieceFiles(n.dataDir).length > 0 && n.proc.exitCode === null)!;
+    const honest = net.nodes.find(
+      (n) => n.proc && pieceFiles(n.dataDir).length > 0 && n.proc.exitCode === null,
+    )!;
     const stake = (await getNode(honest.address)).stake;
     honest.proc!.kill('SIGSTOP');
     const len = net.chain.deployment.settings.epochLength;
