@@ -9,7 +9,7 @@ import { isDepinError } from '../core/errors.ts';
 import { fetchJson } from '../core/http.ts';
 import type { Logger } from '../core/log.ts';
 import { verifyRewardProof } from '../core/merkle.ts';
-import { rewardsAbi } from './abi/index.ts';
+import { rewardsAbi, storageDealsAbi } from './abi/index.ts';
 import type { ChainClients } from './clients.ts';
 import type { Deployment } from './deployment.ts';
 import { readRewardsState, readValidators, VALIDATOR_STATUS } from './reads.ts';
@@ -79,7 +79,60 @@ export async function claimRewards(c: ClaimDeps): Promise<bigint> {
 }
 
 /**
- * Claims every `everyMs` until stopped; failures are logged and retried next round.
+ * One claim of the account's storage Credits (StorageDeals): the proof from the first validator
+ * whose copy builds the on-chain payments root. Returns the amount paid (0n when nothing was due).
+ */
+export async function claimStorageCredits(c: ClaimDeps): Promise<bigint> {
+  const d = c.deployment;
+  const read = <N extends 'paymentsRoot'>(functionName: N) =>
+    c.clients.public.readContract({ address: d.contracts.StorageDeals, abi: storageDealsAbi, functionName });
+  const root = await read('paymentsRoot');
+  if (/^0x0+$/.test(root)) return 0n;
+  const account = c.account.address.toLowerCase() as Hex;
+  const validators = (await readValidators(c.clients.public, d)).filter(
+    (v) => v.status === VALIDATOR_STATUS.active,
+  );
+  for (const v of validators) {
+    let p: RewardProof;
+    try {
+      p = await fetchJson<RewardProof>(`${v.endpoint.replace(/\/$/, '')}/v1/storage/credits/${account}`, {
+        timeoutMs: 5000,
+      });
+    } catch {
+      continue;
+    }
+    const cumulative = BigInt(p.amount);
+    if (p.root.toLowerCase() !== root.toLowerCase() || cumulative === 0n) continue;
+    if (!verifyRewardProof(root, account, cumulative, p.proof)) continue;
+    const claimed = await c.clients.public.readContract({
+      address: d.contracts.StorageDeals,
+      abi: storageDealsAbi,
+      functionName: 'claimed',
+      args: [account],
+    });
+    if (cumulative <= claimed) return 0n;
+    try {
+      await c.clients.write({
+        address: d.contracts.StorageDeals,
+        abi: storageDealsAbi,
+        functionName: 'claimCredits',
+        args: [account, cumulative, p.proof],
+      });
+    } catch (e) {
+      if (isDepinError(e, 'INVALID_PROOF') || isDepinError(e, 'NOTHING_TO_CLAIM')) return 0n;
+      throw e;
+    }
+    c.log.info(
+      { amount: String(cumulative - claimed), cumulative: String(cumulative) },
+      'storage credits claimed',
+    );
+    return cumulative - claimed;
+  }
+  return 0n;
+}
+
+/**
+ * Claims every `everyMs` until stopped (rewards, then storage Credits); failures are logged and retried next round.
  *
  * @example const loop = createClaimLoop(deps, 3000); loop.start(); … await loop.stop();
  */
@@ -94,6 +147,7 @@ export function createClaimLoop(
     if (stopped) return;
     timer = setTimeout(() => {
       running = claimRewards(c)
+        .then(() => claimStorageCredits(c))
         .catch((e: unknown) => c.log.warn({ err: (e as Error).message }, 'claim failed'))
         .finally(schedule);
     }, everyMs);

@@ -103,28 +103,8 @@ describe('storage payments, slashing and repair on a 12-node devnet', { timeout:
         functionName: 'balanceOf',
         args: [paid.node],
       });
-    const before = await credits();
-    // Anyone may claim for the node; the payment goes to the node.
-    const latest = await fetchJson<Credits>(`${v0()}/v1/storage/credits/${paid.node}`);
-    const claimer = await import('../../src/chain/clients.ts').then((m) =>
-      m.createChainClients({
-        rpc: net.chain.rpc,
-        chainId: net.chain.deployment.chainId,
-        privateKey: devAccounts(20)[18]!.privateKey,
-      }),
-    );
-    try {
-      await claimer.write({
-        address: net.chain.deployment.contracts.StorageDeals,
-        abi: storageDealsAbi,
-        functionName: 'claimCredits',
-        args: [paid.node, BigInt(latest.amount), latest.proof],
-      });
-    } catch (e) {
-      // A newer root may have landed in between: the node's own claim loop (or the next try) uses it.
-      assert.match((e as { code?: string }).code ?? '', /INVALID_PROOF|NOTHING_TO_CLAIM/);
-    }
-    assert.ok((await credits()) >= before);
+    // The node's own claim loop collects its storage Credits.
+    await waitFor('the node claims its storage credits', async () => (await credits()) > 0n, 60_000, 500);
   });
 
   test('a node that deletes its pieces is slashed and suspended, and repair restores every segment', async () => {
