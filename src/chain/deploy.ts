@@ -51,6 +51,7 @@ export const PARAM_NAMES = [
   'CHALLENGE_WINDOW',
   'SLASH_LOST_PIECE',
   'CHALLENGE_REWARD_BPS',
+  'EGRESS_WITHDRAW_DELAY',
 ] as const;
 export type ParamName = (typeof PARAM_NAMES)[number];
 
@@ -80,6 +81,8 @@ export const PARAM_BOUNDS: Record<ParamName, [bigint, bigint]> = {
   CHALLENGE_WINDOW: [1n, 30n * 86400n],
   SLASH_LOST_PIECE: [0n, MAX],
   CHALLENGE_REWARD_BPS: [0n, 10_000n],
+  // At least a second, at most 30 days: nodes need time to redeem, clients their money back.
+  EGRESS_WITHDRAW_DELAY: [1n, 30n * 86400n],
 };
 
 /** Settings of the local devnet (short epochs and delays so that a demo moves). */
@@ -112,6 +115,7 @@ export function devnetSettings(
       CHALLENGE_WINDOW: 30n,
       SLASH_LOST_PIECE: 20n * E18,
       CHALLENGE_REWARD_BPS: 2500n,
+      EGRESS_WITHDRAW_DELAY: 60n,
     },
     governance: {
       votingDelay: 1,
@@ -206,6 +210,7 @@ export async function deployNetwork(clients: ChainClients, settings: NetworkSett
   const credits = await deployContract(clients, 'Credits', [me, token, feed, params]);
   const storageDeals = await deployContract(clients, 'StorageDeals', [credits, validators, params, epochs]);
   const challenges = await deployContract(clients, 'Challenges', [token, registry, storageDeals, params]);
+  const egressPayments = await deployContract(clients, 'EgressPayments', [credits, params]);
   const g = settings.governance;
   const timelock = await deployContract(clients, 'DepinTimelock', [g.timelockDelay, [], [zeroAddress], me]);
   const governor = await deployContract(clients, 'DepinGovernor', [
@@ -224,6 +229,8 @@ export async function deployNetwork(clients: ChainClients, settings: NetworkSett
     // Challenges mints back the challenger's share of a slash the Registry burned (never more).
     [token, 'MINTER_ROLE', challenges],
     [credits, 'MARKET_ROLE', storageDeals],
+    // Egress deposits in, voucher payments and withdrawals out.
+    [credits, 'MARKET_ROLE', egressPayments],
     [registry, 'SLASHER_ROLE', challenges],
     [timelock, 'PROPOSER_ROLE', governor],
     [timelock, 'CANCELLER_ROLE', governor],
@@ -264,6 +271,7 @@ export async function deployNetwork(clients: ChainClients, settings: NetworkSett
       Rewards: rewards,
       StorageDeals: storageDeals,
       Challenges: challenges,
+      EgressPayments: egressPayments,
       Timelock: timelock,
       Governor: governor,
     },
