@@ -13,7 +13,8 @@ import { runDaemon } from './daemonRunner.ts';
 export const HELP = `usage: depin node [--rpc URL] [--deployment FILE] (--keystore FILE --password-file FILE | --key HEX)
                   [--data-dir DIR] [--host H] [--port P] [--public-url URL] [--stake AMOUNT]
                   [--region R] [--h3 CELL] [--capacity BYTES (alias of --storage-capacity)] [--claim-every MS]
-                  [--storage-capacity BYTES]`;
+                  [--storage-capacity BYTES] [--egress-price CREDITS_PER_GIB]
+                  [--egress-redeem-threshold CREDITS] [--egress-redeem-every MS]`;
 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseCommand(argv, {
@@ -24,6 +25,9 @@ export async function run(argv: string[]): Promise<void> {
     'claim-every': { type: 'string' },
     'max-body': { type: 'string' },
     'storage-capacity': { type: 'string' },
+    'egress-price': { type: 'string' },
+    'egress-redeem-threshold': { type: 'string' },
+    'egress-redeem-every': { type: 'string' },
   });
   if (values.help) return void console.log(HELP);
   const common = commonConfig(values, '.depin/node');
@@ -36,6 +40,13 @@ export async function run(argv: string[]): Promise<void> {
       `--storage-capacity must be a number of bytes, got ${storageCapacity}.`,
     );
   }
+  const whole = (flag: string, fallback: string): bigint => {
+    const v = opt(values, flag, fallback);
+    if (!/^\d{1,30}$/.test(v))
+      throw new DepinError('BAD_ARGUMENTS', `--${flag} must be a whole number, got ${v}.`);
+    return BigInt(v);
+  };
+  const egressPrice = whole('egress-price', '200');
   const node = createNode({
     rpc: common.rpc,
     deployment: readDeployment(common.deployment),
@@ -45,12 +56,22 @@ export async function run(argv: string[]): Promise<void> {
     port: common.port,
     ...(common.publicUrl ? { publicUrl: common.publicUrl } : {}),
     stake: parseAmount(opt(values, 'stake', '250')),
-    services: [liveness(), storage({ capacity: BigInt(storageCapacity) })],
+    services: [
+      liveness(),
+      storage({
+        capacity: BigInt(storageCapacity),
+        egress: {
+          redeemThreshold: whole('egress-redeem-threshold', '100000'),
+          redeemEveryMs: Number(whole('egress-redeem-every', '3600000')),
+        },
+      }),
+    ],
     // One capacity: what the node declares on chain is what its storage service enforces.
     capacity: BigInt(storageCapacity),
     h3: BigInt(opt(values, 'h3', '0')),
     region: opt(values, 'region', 'local'),
-    prices: [100n, 200n, 0n],
+    // Storage (Credits per GiB-epoch, informational), egress (Credits per GiB, charged), compute.
+    prices: [100n, egressPrice, 0n],
     claimEveryMs: Number(opt(values, 'claim-every', '3000')),
     maxBody: Number(opt(values, 'max-body', String(1024 * 1024))),
     log,
