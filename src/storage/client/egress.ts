@@ -119,6 +119,7 @@ function createPayer(sc: StorageClient): EgressPayer {
       const maxCost = egressCost(size > 0 ? BigInt(size) : MAX_PIECE_SIZE, s.price);
       let cost = size > 0 ? maxCost : undefined;
       let topUps = 0;
+      let resynced = false;
       for (let attempt = 0; ; attempt++) {
         const target = cost === undefined ? undefined : s.cumulative + cost;
         const voucher =
@@ -146,18 +147,25 @@ function createPayer(sc: StorageClient): EgressPayer {
         )?.error;
         if (err?.code === 'PAYMENT_REQUIRED' && err.details?.cost && err.details.required) {
           // The node asks `required` = what it served + this piece's cost. Pay a cost up to what the
-          // registered price allows, and only on top of what this client counts as served.
+          // registered price allows, and only on top of a count of its own signed vouchers.
           const asked = BigInt(err.details.cost);
-          if (asked > maxCost || asked === cost || BigInt(err.details.required) > s.cumulative + asked)
-            return res;
+          if (asked > maxCost) return res;
+          if (BigInt(err.details.required) > s.cumulative + asked) {
+            // The node holds more than this process counted: another process of this client paid it.
+            if (resynced) return res;
+            s = await session(node, true);
+            resynced = true;
+          } else if (asked === cost) return res;
           cost = asked;
-        } else if (err?.code === 'VOUCHER_STALE') {
+        } else if (err?.code === 'VOUCHER_STALE' && !resynced) {
           // Another process of this client paid the node meanwhile: continue from what it holds.
           s = await session(node, true);
+          resynced = true;
         } else if (err?.code === 'INSUFFICIENT_DEPOSIT' && sc.egress.autoDeposit && topUps++ === 0) {
           const owed = BigInt(err.details?.owed ?? '0');
           await ensureEgressDeposit(sc, owed + pending());
         } else return res;
+        await res.body?.cancel(); // read through the clone; free the connection before retrying
       }
     });
 
