@@ -53,6 +53,7 @@ export const PARAM_NAMES = [
   'CHALLENGE_REWARD_BPS',
   'SLASH_STORAGE_LOSS_BPS',
   'STORAGE_REPAIR_FEE_EPOCHS',
+  'EGRESS_WITHDRAW_DELAY',
 ] as const;
 export type ParamName = (typeof PARAM_NAMES)[number];
 
@@ -84,6 +85,8 @@ export const PARAM_BOUNDS: Record<ParamName, [bigint, bigint]> = {
   CHALLENGE_REWARD_BPS: [0n, 10_000n],
   SLASH_STORAGE_LOSS_BPS: [0n, 10_000n],
   STORAGE_REPAIR_FEE_EPOCHS: [0n, 10_000n],
+  // At least a second, at most 30 days: nodes need time to redeem, clients their money back.
+  EGRESS_WITHDRAW_DELAY: [1n, 30n * 86400n],
 };
 
 /** Settings of the local devnet (short epochs and delays so that a demo moves). */
@@ -118,6 +121,7 @@ export function devnetSettings(
       CHALLENGE_REWARD_BPS: 2500n,
       SLASH_STORAGE_LOSS_BPS: 1000n,
       STORAGE_REPAIR_FEE_EPOCHS: 20n,
+      EGRESS_WITHDRAW_DELAY: 60n,
     },
     governance: {
       votingDelay: 1,
@@ -218,6 +222,7 @@ export async function deployNetwork(clients: ChainClients, settings: NetworkSett
     epochs,
   ]);
   const challenges = await deployContract(clients, 'Challenges', [token, registry, storageDeals, params]);
+  const egressPayments = await deployContract(clients, 'EgressPayments', [credits, params]);
   const g = settings.governance;
   const timelock = await deployContract(clients, 'DepinTimelock', [g.timelockDelay, [], [zeroAddress], me]);
   const governor = await deployContract(clients, 'DepinGovernor', [
@@ -236,6 +241,8 @@ export async function deployNetwork(clients: ChainClients, settings: NetworkSett
     // Challenges mints back the challenger's share of a slash the Registry burned (never more).
     [token, 'MINTER_ROLE', challenges],
     [credits, 'MARKET_ROLE', storageDeals],
+    // Egress deposits in, voucher payments and withdrawals out.
+    [credits, 'MARKET_ROLE', egressPayments],
     [registry, 'SLASHER_ROLE', challenges],
     // Storage settlements suspend, reinstate and slash nodes as the audits call for.
     [registry, 'SUSPENDER_ROLE', storageDeals],
@@ -279,6 +286,7 @@ export async function deployNetwork(clients: ChainClients, settings: NetworkSett
       Rewards: rewards,
       StorageDeals: storageDeals,
       Challenges: challenges,
+      EgressPayments: egressPayments,
       Timelock: timelock,
       Governor: governor,
     },

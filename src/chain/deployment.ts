@@ -20,6 +20,7 @@ export const deploymentSchema = z.object({
     Rewards: address,
     StorageDeals: address,
     Challenges: address,
+    EgressPayments: address,
     Timelock: address,
     Governor: address,
   }),

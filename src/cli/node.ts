@@ -13,7 +13,8 @@ import { runDaemon } from './daemonRunner.ts';
 export const HELP = `usage: depin node [--rpc URL] [--deployment FILE] (--keystore FILE --password-file FILE | --key HEX)
                   [--data-dir DIR] [--host H] [--port P] [--public-url URL] [--stake AMOUNT]
                   [--region R] [--h3 CELL] [--capacity BYTES (alias of --storage-capacity)] [--claim-every MS]
-                  [--storage-capacity BYTES] [--pending-ttl SECONDS] [--deal-grace SECONDS] [--gc-every MS]`;
+                  [--storage-capacity BYTES] [--pending-ttl SECONDS] [--deal-grace SECONDS] [--gc-every MS]
+                  [--egress-price CREDITS_PER_GIB] [--egress-redeem-threshold CREDITS] [--egress-redeem-every MS]`;
 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseCommand(argv, {
@@ -27,6 +28,9 @@ export async function run(argv: string[]): Promise<void> {
     'pending-ttl': { type: 'string' },
     'deal-grace': { type: 'string' },
     'gc-every': { type: 'string' },
+    'egress-price': { type: 'string' },
+    'egress-redeem-threshold': { type: 'string' },
+    'egress-redeem-every': { type: 'string' },
   });
   if (values.help) return void console.log(HELP);
   const common = commonConfig(values, '.depin/node');
@@ -39,17 +43,22 @@ export async function run(argv: string[]): Promise<void> {
       `--storage-capacity must be a number of bytes, got ${storageCapacity}.`,
     );
   }
-  const wholeNumber = (key: string, fallback: number) => {
-    const v = opt(values, key, String(fallback));
-    if (!/^\d{1,10}$/.test(v))
-      throw new DepinError('BAD_ARGUMENTS', `--${key} must be a whole number, got ${v}.`);
-    return Number(v);
+  const whole = (flag: string, fallback: string): bigint => {
+    const v = opt(values, flag, fallback);
+    if (!/^\d{1,30}$/.test(v))
+      throw new DepinError('BAD_ARGUMENTS', `--${flag} must be a whole number, got ${v}.`);
+    return BigInt(v);
   };
+  const egressPrice = whole('egress-price', '200');
   const storageInit = {
     capacity: BigInt(storageCapacity),
-    pendingTtl: wholeNumber('pending-ttl', DEFAULT_PENDING_TTL),
-    dealGrace: wholeNumber('deal-grace', DEFAULT_DEAL_GRACE),
-    gcEveryMs: Math.max(100, wholeNumber('gc-every', 60_000)),
+    pendingTtl: Number(whole('pending-ttl', String(DEFAULT_PENDING_TTL))),
+    dealGrace: Number(whole('deal-grace', String(DEFAULT_DEAL_GRACE))),
+    gcEveryMs: Math.max(100, Number(whole('gc-every', '60000'))),
+    egress: {
+      redeemThreshold: whole('egress-redeem-threshold', '100000'),
+      redeemEveryMs: Number(whole('egress-redeem-every', '3600000')),
+    },
   };
   const node = createNode({
     rpc: common.rpc,
@@ -65,7 +74,8 @@ export async function run(argv: string[]): Promise<void> {
     capacity: BigInt(storageCapacity),
     h3: BigInt(opt(values, 'h3', '0')),
     region: opt(values, 'region', 'local'),
-    prices: [100n, 200n, 0n],
+    // Storage (Credits per GiB-epoch, informational), egress (Credits per GiB, charged), compute.
+    prices: [100n, egressPrice, 0n],
     claimEveryMs: Number(opt(values, 'claim-every', '3000')),
     maxBody: Number(opt(values, 'max-body', String(1024 * 1024))),
     log,

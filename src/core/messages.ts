@@ -71,13 +71,6 @@ export const messageTypes = {
     { name: 'size', type: 'uint64' },
     { name: 'storedAt', type: 'uint64' },
   ],
-  EgressReceipt: [
-    { name: 'client', type: 'address' },
-    { name: 'node', type: 'address' },
-    { name: 'pieceId', type: 'bytes32' },
-    { name: 'bytes', type: 'uint64' },
-    { name: 'epoch', type: 'uint256' },
-  ],
   Audit: [
     { name: 'validator', type: 'address' },
     { name: 'node', type: 'address' },
@@ -152,8 +145,6 @@ export type GetOrderMessage = {
 export type DeleteOrderMessage = { client: Hex; node: Hex; pieceId: Hex; expiry: bigint; nonce: Hex };
 /** The node's signed confirmation that it stored a piece whose bytes hash to `pieceRoot`. */
 export type PieceReceiptMessage = { node: Hex; pieceId: Hex; pieceRoot: Hex; size: bigint; storedAt: bigint };
-/** A client's receipt for bytes downloaded from a node in an epoch (egress payment). */
-export type EgressReceiptMessage = { client: Hex; node: Hex; pieceId: Hex; bytes: bigint; epoch: bigint };
 /** A validator's request for one 1 KiB chunk of a piece with its Merkle proof. */
 export type AuditMessage = {
   validator: Hex;
@@ -188,7 +179,6 @@ type Messages = {
   GetOrder: GetOrderMessage;
   DeleteOrder: DeleteOrderMessage;
   PieceReceipt: PieceReceiptMessage;
-  EgressReceipt: EgressReceiptMessage;
   Audit: AuditMessage;
   AuditResponse: AuditResponseMessage;
   RepairReport: RepairReportMessage;
@@ -258,7 +248,6 @@ const schemas = {
   GetOrder: z.object({ client: addr, node: addr, pieceId: hex32, size: uint, expiry: uint, nonce: hex32 }),
   DeleteOrder: z.object({ client: addr, node: addr, pieceId: hex32, expiry: uint, nonce: hex32 }),
   PieceReceipt: z.object({ node: addr, pieceId: hex32, pieceRoot: hex32, size: uint, storedAt: uint }),
-  EgressReceipt: z.object({ client: addr, node: addr, pieceId: hex32, bytes: uint, epoch: uint }),
   Audit: z.object({
     validator: addr,
     node: addr,

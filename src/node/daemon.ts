@@ -131,7 +131,8 @@ export function createNode(config: NodeConfig): NodeDaemon {
     const changed =
       node.endpoint !== url ||
       node.signer.toLowerCase() !== signer.toLowerCase() ||
-      node.services !== servicesMask;
+      node.services !== servicesMask ||
+      node.prices.some((price, i) => price !== config.prices[i]);
     if (changed && node.status !== 3) {
       await clients.write({
         address: d.contracts.Registry,

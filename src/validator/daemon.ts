@@ -26,6 +26,7 @@ import type { Logger } from '../core/log.ts';
 import { messageDomain, signMessage } from '../core/messages.ts';
 import { createMetrics } from '../core/metrics.ts';
 import { challengeSchedule } from '../core/schedule.ts';
+import { DEFAULT_EGRESS_TOP_UP } from '../storage/client/egress.ts';
 import { AUDIT_SLOT_BASE, auditPiece } from '../storage/validator/audit.ts';
 import { createPlacementStore, verifyPlacements } from '../storage/validator/placements.ts';
 import { sampleAudits } from '../storage/validator/sampling.ts';
@@ -121,6 +122,12 @@ export function createValidator(config: ValidatorConfig): ValidatorDaemon {
     domain,
     log,
     suspended: settler.suspended,
+    egress: {
+      account: config.account,
+      clients: wallet,
+      deployment: d,
+      egress: { autoDeposit: true, minTopUp: DEFAULT_EGRESS_TOP_UP },
+    },
     bindDeal: async (node, dealId, pieceIds) => {
       await fetchJson(`${node.endpoint.replace(/\/$/, '')}/v1/storage/deals`, {
         body: { dealId: String(dealId), pieceIds },

@@ -16,7 +16,9 @@ import { DepinError } from '../core/errors.ts';
 import { fetchJson, type Route } from '../core/http.ts';
 import type { Logger } from '../core/log.ts';
 import { type Domain, verifyEnvelope } from '../core/messages.ts';
+import { type EgressClient, egressPayer, ensureEgressDeposit } from '../storage/client/egress.ts';
 import type { StorageNodeRef } from '../storage/client/transport.ts';
+import { egressCost } from '../storage/node/egressCharge.ts';
 import { type RepairJob, repairSegment } from '../storage/repair/repairSegment.ts';
 import type { PlacementStore } from '../storage/validator/placements.ts';
 
@@ -29,6 +31,8 @@ export type RepairDeps = {
   log: Logger;
   /** The nodes the last settlement on chain left suspended. */
   suspended: () => Promise<ReadonlySet<string>>;
+  /** Pays priced nodes for the pieces a repair downloads. */
+  egress?: EgressClient;
   /** Binds a re-placed piece to its deal on the new holder (so it does not expire as pending). */
   bindDeal?: (node: StorageNodeRef, dealId: bigint, pieceIds: Hex[]) => Promise<void>;
 };
@@ -44,7 +48,13 @@ export function createRepairs(deps: RepairDeps) {
     const refs = new Map<string, StorageNodeRef>();
     const ok = new Set<string>();
     for (const n of nodes) {
-      refs.set(n.id, { id: n.id, signer: n.signer, endpoint: n.endpoint, region: regionName(n.region) });
+      refs.set(n.id, {
+        id: n.id,
+        signer: n.signer,
+        endpoint: n.endpoint,
+        region: regionName(n.region),
+        egressPrice: n.prices[1] ?? 0n,
+      });
       if (n.status === NODE_STATUS.active && !suspended.has(n.id) && (n.services & 1) !== 0) ok.add(n.id);
     }
     return { healthy: (id) => ok.has(id.toLowerCase()), refs };
@@ -180,12 +190,25 @@ export function createRepairs(deps: RepairDeps) {
     const candidates = [...v.refs.values()].filter((n) => v.healthy(n.id) && n.endpoint);
     for (const job of mine) {
       const pieceIds = placements.dealPieces(job.dealId);
+      if (deps.egress) {
+        // k pieces at up to the priciest node's rate, plus what this process already owes.
+        const size = BigInt(job.pieces.find((x) => x)?.size ?? 0);
+        const price = [...v.refs.values()].reduce(
+          (a, n) => ((n.egressPrice ?? 0n) > a ? n.egressPrice! : a),
+          0n,
+        );
+        await ensureEgressDeposit(
+          deps.egress,
+          BigInt(job.k) * egressCost(size, price) + egressPayer(deps.egress).pending(),
+        );
+      }
       const done = await repairSegment({
         account: deps.account,
         domain: deps.domain,
         job,
         candidates,
         nodes: v.refs,
+        ...(deps.egress ? { payer: egressPayer(deps.egress) } : {}),
         ...(deps.bindDeal && pieceIds
           ? { afterUpload: (node) => deps.bindDeal!(node, job.dealId, pieceIds) }
           : {}),

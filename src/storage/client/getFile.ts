@@ -6,6 +6,7 @@
  */
 import type { Hex } from 'viem';
 import { DepinError } from '../../core/errors.ts';
+import { egressPayer, prepareEgress } from './egress.ts';
 import { fileKey, manifestId, manifestKey, unwrapSegmentKey } from './keys.ts';
 import { type Manifest, openManifest } from './manifest.ts';
 import { rendezvous } from './placement.ts';
@@ -32,6 +33,7 @@ export async function fetchManifest(sc: StorageClient, fileId: Hex): Promise<Man
   const mid = manifestId(sc.rootKey, fileId);
   const key = manifestKey(sc.rootKey, fileId);
   const pieceId = manifestPieceId(mid);
+  let unpaid: unknown;
   for (const node of rendezvous(await sc.nodes(), mid)) {
     try {
       const sealed = await getPiece({
@@ -41,12 +43,15 @@ export async function fetchManifest(sc: StorageClient, fileId: Hex): Promise<Man
         pieceId,
         size: 0,
         signal: AbortSignal.timeout(5000),
+        payer: egressPayer(sc),
       });
       return openManifest(sealed, key);
-    } catch {
-      // next node
+    } catch (e) {
+      // next node; but a refused payment is what the caller must hear about, not "not found"
+      if ((e as DepinError).status === 402 || (e as DepinError).code?.startsWith('EGRESS_')) unpaid = e;
     }
   }
+  if (unpaid) throw unpaid;
   throw new DepinError(
     'STORAGE_FILE_NOT_FOUND',
     `No node holds a manifest for ${fileId} that this secret opens: check the id and the secret.`,
@@ -62,6 +67,7 @@ export async function fetchManifest(sc: StorageClient, fileId: Hex): Promise<Man
 export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<Uint8Array> {
   const manifest = await fetchManifest(sc, p.fileId);
   const nodes = new Map((await sc.nodes()).map((n) => [n.id, n]));
+  await prepareEgress(sc, manifest, nodes, p.extra ?? 2);
   const out = new Uint8Array(manifest.size);
   const fkey = fileKey(sc.rootKey, p.fileId);
   let done = 0;
@@ -167,6 +173,7 @@ async function fetchFirst(
           pieceId: piece.pieceId as Hex,
           size: piece.size,
           signal: AbortSignal.any([controller.signal, AbortSignal.timeout(30_000)]),
+          payer: egressPayer(sc),
         });
         if (++arrived >= enough) controller.abort();
       } catch (e) {

@@ -8,6 +8,7 @@ import type { Deployment } from '../../chain/deployment.ts';
 import { NODE_STATUS, readNodes } from '../../chain/reads.ts';
 import { DepinError } from '../../core/errors.ts';
 import { type Domain, messageDomain } from '../../core/messages.ts';
+import { DEFAULT_EGRESS_TOP_UP } from './egress.ts';
 import { deriveRootKey, type RootKeyParams } from './keys.ts';
 import type { StorageNodeRef } from './transport.ts';
 
@@ -28,6 +29,8 @@ export type StorageClient = {
   manifestReplicas: number;
   /** Active storage nodes with an endpoint. */
   nodes: () => Promise<StorageNodeRef[]>;
+  /** Egress payments: top the deposit up before downloads, by at least `minTopUp` Credits. */
+  egress: { autoDeposit: boolean; minTopUp: bigint };
 };
 
 export type CreateStorageClientParameters = {
@@ -41,6 +44,10 @@ export type CreateStorageClientParameters = {
   manifestReplicas?: number;
   /** Lighter Argon2id for tests. */
   keyParams?: RootKeyParams;
+  /** Deposit for egress automatically before downloads (default true; see `depositEgress`). */
+  autoDeposit?: boolean;
+  /** Smallest automatic egress top-up, Credits (default 100,000 = $1). */
+  minTopUp?: bigint;
 };
 
 /**
@@ -78,7 +85,14 @@ export async function createStorageClient(p: CreateStorageClientParameters): Pro
     nodes: async () =>
       (await readNodes(clients.public, p.deployment))
         .filter((n) => n.status === NODE_STATUS.active && (n.services & 1) !== 0 && n.endpoint)
-        .map((n) => ({ id: n.id, signer: n.signer, endpoint: n.endpoint, region: regionName(n.region) })),
+        .map((n) => ({
+          id: n.id,
+          signer: n.signer,
+          endpoint: n.endpoint,
+          region: regionName(n.region),
+          egressPrice: n.prices[1] ?? 0n,
+        })),
+    egress: { autoDeposit: p.autoDeposit ?? true, minTopUp: p.minTopUp ?? DEFAULT_EGRESS_TOP_UP },
   };
 }
 

@@ -1,15 +1,24 @@
 /**
  * Piece transfers between a client and storage nodes over HTTP, each under a client-signed EIP-712
  * order (docs/storage.md): PUT stores a piece and returns the node's signed PieceReceipt, GET
- * streams it back, DELETE ends it.
+ * streams it back (paid with an egress voucher from `payer` when the node charges), DELETE ends it.
  */
 import { randomBytes } from 'node:crypto';
 import { type Hex, type LocalAccount, toHex } from 'viem';
 import { DepinError } from '../../core/errors.ts';
 import { type Domain, type Envelope, signMessage, verifyEnvelope } from '../../core/messages.ts';
+import { VOUCHER_HEADER } from '../node/egressVoucher.ts';
 import { encodeOrderHeader, ORDER_HEADER } from '../node/orderHeader.ts';
+import type { EgressPayer } from './egress.ts';
 
-export type StorageNodeRef = { id: Hex; signer: Hex; endpoint: string; region: string };
+export type StorageNodeRef = {
+  id: Hex;
+  signer: Hex;
+  endpoint: string;
+  region: string;
+  /** Registered egress price, Credits per GiB (Registry `prices[1]`); unknown: the node says. */
+  egressPrice?: bigint;
+};
 
 type Common = {
   account: LocalAccount;
@@ -27,14 +36,18 @@ const url = (node: StorageNodeRef, pieceId: Hex) =>
 async function failure(res: Response, what: string): Promise<DepinError> {
   let code = 'STORAGE_NODE_ERROR';
   let message = `${what} answered ${res.status}`;
+  let details: Record<string, unknown> | undefined;
   try {
-    const body = (await res.json()) as { error?: { code?: string; message?: string } };
+    const body = (await res.json()) as {
+      error?: { code?: string; message?: string; details?: Record<string, unknown> };
+    };
     code = body.error?.code ?? code;
     message = body.error?.message ?? message;
+    details = body.error?.details;
   } catch {
     // not JSON
   }
-  return new DepinError(code, message, { status: res.status });
+  return new DepinError(code, message, { status: res.status, ...(details ? { details } : {}) });
 }
 
 /**
@@ -79,23 +92,32 @@ export async function putPiece(
 }
 
 /**
- * Downloads one piece of `size` bytes.
+ * Downloads one piece of `size` bytes (0: the whole piece, size unknown). A node with an egress
+ * price is paid through `payer` (without one it answers 402 `PAYMENT_REQUIRED`).
  *
- * @example const bytes = await getPiece({ account, domain, node, pieceId, size });
+ * @example const bytes = await getPiece({ account, domain, node, pieceId, size, payer: egressPayer(sc) });
  */
-export async function getPiece(p: Common & { pieceId: Hex; size: number }): Promise<Uint8Array> {
-  const order = await signMessage(p.account, p.domain, 'GetOrder', {
-    client: p.account.address,
-    node: p.node.id,
-    pieceId: p.pieceId,
-    size: BigInt(p.size),
-    expiry: expiry(p.ttl),
-    nonce: nonce(),
-  });
-  const res = await fetch(url(p.node, p.pieceId), {
-    headers: { [ORDER_HEADER]: encodeOrderHeader(order) },
-    ...(p.signal ? { signal: p.signal } : {}),
-  });
+export async function getPiece(
+  p: Common & { pieceId: Hex; size: number; payer?: EgressPayer },
+): Promise<Uint8Array> {
+  const send = async (voucher: string | undefined) => {
+    const order = await signMessage(p.account, p.domain, 'GetOrder', {
+      client: p.account.address,
+      node: p.node.id,
+      pieceId: p.pieceId,
+      size: BigInt(p.size),
+      expiry: expiry(p.ttl),
+      nonce: nonce(),
+    });
+    return fetch(url(p.node, p.pieceId), {
+      headers: {
+        [ORDER_HEADER]: encodeOrderHeader(order),
+        ...(voucher ? { [VOUCHER_HEADER]: voucher } : {}),
+      },
+      ...(p.signal ? { signal: p.signal } : {}),
+    });
+  };
+  const res = p.payer ? await p.payer.fetchPaid(p.node, p.size, send) : await send(undefined);
   if (!res.ok) throw await failure(res, `GET piece from ${p.node.id}`);
   const bytes = new Uint8Array(await res.arrayBuffer());
   if (p.size !== 0 && bytes.length !== p.size)

@@ -1,7 +1,8 @@
 /**
  * The storage service of `depin node` (docs/storage.md, "Node side"): stores pieces against
  * client-signed orders, serves them, deletes them for their owner, answers validators' audits with a
- * chunk and its Merkle proof, and keeps clients' egress receipts for validators.
+ * chunk and its Merkle proof, and charges downloads of priced pieces to clients' egress vouchers
+ * (egress.ts).
  *
  * Every order is checked in the fixed order format → network → signature → expiry → replay, then
  * that it is addressed to this node and this piece, then (uploads) capacity → body size → pieceRoot.
@@ -21,7 +22,7 @@ import { signMessage, verifyEnvelope } from '../../core/messages.ts';
 import type { NodeComponents, NodeService } from '../../node/service.ts';
 import { dealRoot } from '../client/manifest.ts';
 import { createDealReader, DEAL_BINDING_MAX_BODY, type DealReader, parseDealBinding } from './dealBinding.ts';
-import { createEgressReceiptStore } from './egressReceipts.ts';
+import { createEgress, type EgressInit } from './egress.ts';
 import { readOrderHeader } from './orderHeader.ts';
 import { createPieceStore, type PieceStore } from './pieceStore.ts';
 
@@ -43,14 +44,24 @@ export type StorageInit = {
   dealGrace?: number;
   /** Deals on chain (default: StorageDeals through the node's chain clients). */
   readDeal?: DealReader;
+  /** Egress payments: when vouchers are redeemed, how long chain reads are cached. */
+  egress?: EgressInit;
 };
 
 /** What the storage service needs from the node. */
 export type StorageComponents = Pick<
   NodeComponents,
-  'account' | 'signer' | 'domain' | 'log' | 'metrics' | 'nonces' | 'dataDir' | 'isActiveValidator'
-> &
-  Partial<Pick<NodeComponents, 'clients' | 'deployment'>>;
+  | 'account'
+  | 'signer'
+  | 'domain'
+  | 'log'
+  | 'metrics'
+  | 'nonces'
+  | 'dataDir'
+  | 'isActiveValidator'
+  | 'clients'
+  | 'deployment'
+>;
 
 export const DEFAULT_MAX_PIECE_SIZE = 64 * 1024 * 1024;
 export const DEFAULT_PENDING_TTL = 3600;
@@ -77,7 +88,7 @@ export function storage(init: StorageInit): (c: StorageComponents) => NodeServic
     const db = new DatabaseSync(join(c.dataDir, 'storage.sqlite'));
     db.exec('PRAGMA journal_mode = WAL');
     const store = createPieceStore({ db, dir: join(c.dataDir, 'pieces'), capacity: init.capacity, now });
-    const receipts = createEgressReceiptStore(db);
+    const egressPayments = createEgress(init.egress ?? {}, c, db);
     const me = c.account.address.toLowerCase();
 
     const m = c.metrics;
@@ -211,6 +222,12 @@ export function storage(init: StorageInit): (c: StorageComponents) => NodeServic
               `Piece ${record.pieceId} has ${record.size} bytes, not ${message.size}.`,
             );
           }
+          try {
+            await egressPayments.charge(req, message.client, record.size);
+          } catch (e) {
+            stream.destroy();
+            throw e;
+          }
           egress.inc(record.size);
           return {
             body: stream,
@@ -325,41 +342,11 @@ export function storage(init: StorageInit): (c: StorageComponents) => NodeServic
         },
       },
       {
-        method: 'POST',
-        path: '/v1/storage/receipts',
-        handler: async ({ body }) => {
-          const { message, hash } = await verifyEnvelope(body, {
-            type: 'EgressReceipt',
-            domain: c.domain,
-            signerField: 'client',
-          });
-          addressedHere(message.node);
-          if (message.bytes < 1n) throw new DepinError('BAD_RECEIPT', 'A receipt covers at least one byte.');
-          if (!store.get(message.pieceId)) {
-            throw new DepinError('PIECE_NOT_FOUND', `This node never held piece ${message.pieceId}.`, {
-              status: 404,
-            });
-          }
-          const added = receipts.add(hash, message, body as never);
-          return { status: added ? 201 : 200, body: { hash, duplicate: !added } };
-        },
-      },
-      {
-        method: 'GET',
-        path: '/v1/storage/receipts/:epoch',
-        handler: ({ params }) => {
-          if (!/^\d{1,78}$/.test(params.epoch!)) {
-            throw new DepinError('BAD_EPOCH', `${params.epoch} is not an epoch number.`);
-          }
-          const epoch = BigInt(params.epoch!);
-          return { body: { epoch: epoch.toString(), receipts: receipts.byEpoch(epoch) } };
-        },
-      },
-      {
         method: 'GET',
         path: '/v1/storage/stats',
         handler: () => ({ body: { ...store.stats(), maxPieceSize } }),
       },
+      ...egressPayments.routes,
     ];
 
     return {
@@ -371,9 +358,12 @@ export function storage(init: StorageInit): (c: StorageComponents) => NodeServic
         collect();
         timer = setInterval(collect, init.gcEveryMs ?? 60_000);
         timer.unref();
+        egressPayments.start();
       },
       async stop() {
         clearInterval(timer);
+        // Vouchers are already in SQLite; only let a redemption in flight record its outcome.
+        await egressPayments.stop();
         if (db.isOpen) db.close();
       },
     };

@@ -8,6 +8,7 @@
 import type { Hex, LocalAccount } from 'viem';
 import { DepinError } from '../../core/errors.ts';
 import { type Domain, type Envelope, signMessage } from '../../core/messages.ts';
+import type { EgressPayer } from '../client/egress.ts';
 import { pieceRoot } from '../client/pieces.ts';
 import { getPiece, putPiece, type StorageNodeRef } from '../client/transport.ts';
 import { createErasureCoder, type ErasureCoder } from '../erasure/erasureCoder.ts';
@@ -93,6 +94,8 @@ export async function repairSegment(p: {
   /** Healthy nodes that may receive pieces. */
   candidates: readonly StorageNodeRef[];
   nodes: ReadonlyMap<string, StorageNodeRef>;
+  /** Pays priced nodes for the k pieces downloaded (egress vouchers). */
+  payer?: EgressPayer;
   /** Called after each upload, before the report is sent (e.g. to bind the piece to its deal). */
   afterUpload?: (node: StorageNodeRef, pieceId: Hex) => Promise<void>;
 }): Promise<RepairedPiece[]> {
