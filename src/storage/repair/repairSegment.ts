@@ -103,6 +103,7 @@ export async function repairSegment(p: {
   const want = job.pieces.flatMap((x, i) => (x && x.healthy.length === 0 ? [i] : []));
   if (want.length === 0) return [];
   const have = new Map<number, Uint8Array>();
+  const errors: string[] = [];
   for (const [i, x] of job.pieces.entries()) {
     if (have.size >= job.k) break;
     if (!x) continue;
@@ -116,16 +117,25 @@ export async function repairSegment(p: {
           node,
           pieceId: x.pieceId,
           size: x.size,
+          ...(p.payer ? { payer: p.payer } : {}),
         });
         if (pieceRoot(data) === x.pieceRoot.toLowerCase()) {
           have.set(i, data);
           break;
         }
-      } catch {
-        // try the next holder
+      } catch (e) {
+        errors.push(`${holder}: ${(e as DepinError).code ?? (e as Error).message}`);
       }
     }
   }
+  if (have.size < job.k)
+    throw new DepinError(
+      'STORAGE_TOO_FEW_PIECES',
+      `Repair needs ${job.k} good pieces but got ${have.size}.`,
+      {
+        details: { needed: job.k, available: have.size, errors: errors.slice(0, 5) },
+      },
+    );
   const rebuilt = rebuildPieces(job, have, want);
   const busy = new Set(
     job.pieces.flatMap((x) => (x ? [...x.healthy, ...x.lost].map((h) => h.toLowerCase()) : [])),
