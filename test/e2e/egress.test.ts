@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Hex } from 'viem';
-import { creditsAbi } from '../../src/chain/abi/index.ts';
+import { creditsAbi, storageDealsAbi } from '../../src/chain/abi/index.ts';
 import { devAccounts } from '../../src/chain/devAccounts.ts';
 import { depositEgress, readEgressDeposit } from '../../src/storage/client/egress.ts';
 import { getFile } from '../../src/storage/client/getFile.ts';
@@ -38,13 +38,20 @@ describe('egress payments on a 6-node devnet', { timeout: 240_000 }, () => {
   const data = new Uint8Array(randomBytes(1_000_000));
   let fileId: Hex;
 
-  const credits = (who: Hex) =>
-    net.client.readContract({
+  /** A node's Credits apart from storage payments (its claim loop also collects those). */
+  const credits = async (who: Hex) =>
+    (await net.client.readContract({
       address: net.chain.deployment.contracts.Credits,
       abi: creditsAbi,
       functionName: 'balanceOf',
       args: [who],
-    });
+    })) -
+    (await net.client.readContract({
+      address: net.chain.deployment.contracts.StorageDeals,
+      abi: storageDealsAbi,
+      functionName: 'claimed',
+      args: [who],
+    }));
   const egressBytes = async (url: string) => {
     const text = await (await fetch(`${url}/metrics`)).text();
     return BigInt(/^depin_node_storage_egress_bytes_total (\d+)$/m.exec(text)?.[1] ?? '0');
