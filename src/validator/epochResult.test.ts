@@ -106,3 +106,19 @@ test('never allocates more than the distributable amount, and cumulative only gr
     { numRuns: 100 },
   );
 });
+
+test('storage audits count towards availability: a node failing them earns less', () => {
+  const nodes = [0, 1].map((n) => ({ id: addr(n), stake: 100n }));
+  const live = [0, 1].flatMap((s) => [evidence(0, 0, s, true), evidence(0, 1, s, true)]);
+  const audit = (node: number, slot: number, ok: boolean) => ({ ...evidence(1, node, slot, ok), kind: 2 });
+  const r = computeEpochResult({
+    ...base,
+    nodes,
+    evidence: [...live, audit(0, 1000, true), audit(1, 1000, false), audit(1, 1001, false)],
+  });
+  const amount = (a: Hex) => r.allocations.find((x) => x.account === a)?.amount ?? 0n;
+  assert.ok(amount(addr(1)) < amount(addr(0)), 'failed audits lower the reward');
+  // Outside the audit slots, a storage record does not count.
+  const stray = computeEpochResult({ ...base, nodes, evidence: [...live, audit(1, 5, false)] });
+  assert.equal(stray.rewardsRoot, computeEpochResult({ ...base, nodes, evidence: live }).rewardsRoot);
+});

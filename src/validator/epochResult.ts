@@ -7,14 +7,17 @@
  * REWARDS_SHARE_VALIDATORS_BPS, split by stake among validators that published evidence; nodes get
  * the rest, split by stake × uptime, uptime = challenges answered / challenges recorded.
  */
+
 import type { Hex } from 'viem';
 import { EVIDENCE_KIND, evidenceRoot } from '../core/evidence.ts';
 import { buildRewardTree, type RewardTree } from '../core/merkle.ts';
 import { type NodeScore, rewardEpoch } from '../economics/rewards.ts';
+import { AUDIT_SLOT_BASE } from '../storage/validator/audit.ts';
+import { MAX_AUDIT_SLOTS } from '../storage/validator/settlement.ts';
 
 export type VerifiedEvidence = {
   validator: Hex;
-  /** EVIDENCE_KIND; only liveness records count towards availability. */
+  /** EVIDENCE_KIND; liveness challenges and storage audits count towards availability. */
   kind: number;
   subject: Hex;
   slot: number;
@@ -59,8 +62,15 @@ export function computeEpochResult(input: EpochResultInput): EpochResult {
   for (const e of ordered) {
     const v = e.validator.toLowerCase();
     const s = e.subject.toLowerCase();
-    if (e.kind !== EVIDENCE_KIND.liveness) continue;
-    if (!validatorSet.has(v) || !nodeSet.has(s) || e.slot >= input.perEpoch) continue;
+    // Liveness challenges in their scheduled slots, and storage audits in theirs: both are work the
+    // node was asked to do, so both count towards its availability.
+    const scheduled =
+      e.kind === EVIDENCE_KIND.liveness
+        ? e.slot < input.perEpoch
+        : e.kind === EVIDENCE_KIND.storageAudit &&
+          e.slot >= AUDIT_SLOT_BASE &&
+          e.slot < AUDIT_SLOT_BASE + MAX_AUDIT_SLOTS;
+    if (!scheduled || !validatorSet.has(v) || !nodeSet.has(s)) continue;
     const key = `${v}:${s}:${e.slot}`;
     if (seen.has(key)) continue;
     seen.add(key);
