@@ -370,7 +370,12 @@ export function createValidator(config: ValidatorConfig): ValidatorDaemon {
                 nodes: () => readNodes(clients.public, d),
               });
               const accepted = placements.add(verified.placements);
-              placements.addLayout(verified.placements[0]!.dealId, verified.pieceIds, verified.segments);
+              placements.addLayout(
+                verified.placements[0]!.dealId,
+                verified.pieceIds,
+                verified.segments,
+                verified.replicas,
+              );
               log.info({ accepted }, 'placements accepted');
               return { status: 201, body: { accepted } };
             },

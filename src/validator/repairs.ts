@@ -19,7 +19,13 @@ import { type Domain, verifyEnvelope } from '../core/messages.ts';
 import { type EgressClient, egressPayer, ensureEgressDeposit } from '../storage/client/egress.ts';
 import type { StorageNodeRef } from '../storage/client/transport.ts';
 import { egressCost } from '../storage/node/egressCharge.ts';
-import { type RepairJob, repairSegment } from '../storage/repair/repairSegment.ts';
+import {
+  type RepairedPiece,
+  type RepairJob,
+  type ReplicaJob,
+  repairReplica,
+  repairSegment,
+} from '../storage/repair/repairSegment.ts';
 import type { PlacementStore } from '../storage/validator/placements.ts';
 
 export type RepairDeps = {
@@ -92,6 +98,21 @@ export function createRepairs(deps: RepairDeps) {
           algorithm: seg.algorithm,
           pieces,
         });
+    }
+    return out;
+  }
+
+  /** Replicated pieces (manifests) that lost a holder and have fewer healthy copies than wanted. */
+  function replicaJobs(v: NodeView): ReplicaJob[] {
+    const out: ReplicaJob[] = [];
+    const all = placements.all();
+    for (const r of placements.replicas()) {
+      const held = all.filter((p) => p.pieceId === r.pieceId);
+      if (held.length === 0) continue;
+      const healthy = held.filter((p) => v.healthy(p.node)).map((p) => p.node);
+      const lost = held.filter((p) => !v.healthy(p.node)).map((p) => p.node);
+      if (lost.length > 0 && healthy.length < r.copies && healthy.length > 0)
+        out.push({ ...r, pieceRoot: held[0]!.pieceRoot, size: held[0]!.size, healthy, lost });
     }
     return out;
   }
@@ -171,52 +192,73 @@ export function createRepairs(deps: RepairDeps) {
     });
   }
 
-  /** This validator's share of the queue: one repairer per segment, chosen by rendezvous hashing. */
+  /** This validator's share of the queue: one repairer per job, chosen by rendezvous hashing. */
   async function work(): Promise<number> {
     const v = await view();
     const validators = (await readValidators(clients.public, d)).filter(
       (x) => x.status === VALIDATOR_STATUS.active,
     );
-    const mine = jobs(v).filter((job) => {
-      const rank = (id: Hex) =>
-        hexToBigInt(keccak256(encodePacked(['uint256', 'uint32', 'address'], [job.dealId, job.index, id])));
+    const leads = (key: Hex) => {
+      const rank = (id: Hex) => hexToBigInt(keccak256(encodePacked(['bytes32', 'address'], [key, id])));
       const leader = validators.reduce<Hex | undefined>(
         (best, x) => (!best || rank(x.id) > rank(best) ? x.id : best),
         undefined,
       );
       return leader === me;
-    });
-    let repaired = 0;
+    };
     const candidates = [...v.refs.values()].filter((n) => v.healthy(n.id) && n.endpoint);
-    for (const job of mine) {
-      const pieceIds = placements.dealPieces(job.dealId);
-      if (deps.egress) {
-        // k pieces at up to the priciest node's rate, plus what this process already owes.
-        const size = BigInt(job.pieces.find((x) => x)?.size ?? 0);
-        const price = [...v.refs.values()].reduce(
-          (a, n) => ((n.egressPrice ?? 0n) > a ? n.egressPrice! : a),
-          0n,
-        );
-        await ensureEgressDeposit(
-          deps.egress,
-          BigInt(job.k) * egressCost(size, price) + egressPayer(deps.egress).pending(),
-        );
-      }
-      const done = await repairSegment({
+    const maxPrice = [...v.refs.values()].reduce(
+      (a, n) => ((n.egressPrice ?? 0n) > a ? n.egressPrice! : a),
+      0n,
+    );
+    const common = (dealId: bigint, downloads: number, size: number) => {
+      const pieceIds = placements.dealPieces(dealId);
+      return {
         account: deps.account,
         domain: deps.domain,
-        job,
         candidates,
         nodes: v.refs,
+        prepare: async () => {
+          // The downloads at up to the priciest node's rate, plus what this process already owes.
+          if (deps.egress)
+            await ensureEgressDeposit(
+              deps.egress,
+              BigInt(downloads) * egressCost(BigInt(size), maxPrice) + egressPayer(deps.egress).pending(),
+            );
+        },
         ...(deps.egress ? { payer: egressPayer(deps.egress) } : {}),
         ...(deps.bindDeal && pieceIds
-          ? { afterUpload: (node) => deps.bindDeal!(node, job.dealId, pieceIds) }
+          ? { afterUpload: (node: StorageNodeRef) => deps.bindDeal!(node, dealId, pieceIds) }
           : {}),
-      }).catch((e: unknown) => {
-        log.warn(
-          { deal: String(job.dealId), segment: job.index, err: (e as Error).message },
-          'repair failed',
-        );
+      };
+    };
+    const tasks: { what: Record<string, string | number>; run: () => Promise<RepairedPiece[]> }[] = [];
+    for (const job of jobs(v)) {
+      if (!leads(keccak256(encodePacked(['uint256', 'uint32'], [job.dealId, job.index])))) continue;
+      const c = common(job.dealId, job.k, job.pieces.find((x) => x)?.size ?? 0);
+      tasks.push({
+        what: { deal: String(job.dealId), segment: job.index },
+        run: async () => {
+          await c.prepare();
+          return repairSegment({ ...c, job });
+        },
+      });
+    }
+    for (const job of replicaJobs(v)) {
+      if (!leads(job.pieceId)) continue;
+      const c = common(job.dealId, 1, job.size);
+      tasks.push({
+        what: { deal: String(job.dealId), replica: job.pieceId },
+        run: async () => {
+          await c.prepare();
+          return repairReplica({ ...c, job });
+        },
+      });
+    }
+    let repaired = 0;
+    for (const task of tasks) {
+      const done = await task.run().catch((e: unknown) => {
+        log.warn({ ...task.what, err: (e as Error).message }, 'repair failed');
         return [];
       });
       for (const piece of done) {
@@ -230,8 +272,7 @@ export function createRepairs(deps: RepairDeps) {
         );
         repaired++;
       }
-      if (done.length > 0)
-        log.info({ deal: String(job.dealId), segment: job.index, pieces: done.length }, 'segment repaired');
+      if (done.length > 0) log.info({ ...task.what, pieces: done.length }, 'repaired');
     }
     return repaired;
   }
@@ -241,7 +282,13 @@ export function createRepairs(deps: RepairDeps) {
       method: 'GET',
       path: '/v1/storage/repairs',
       handler: async () => ({
-        body: jobs(await view()).map((j) => ({ ...j, dealId: String(j.dealId) })),
+        body: await (async () => {
+          const v = await view();
+          return [
+            ...jobs(v).map((j) => ({ kind: 'segment', ...j, dealId: String(j.dealId) })),
+            ...replicaJobs(v).map((j) => ({ kind: 'replica', ...j, dealId: String(j.dealId) })),
+          ];
+        })(),
       }),
     },
     {

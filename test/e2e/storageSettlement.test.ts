@@ -15,6 +15,8 @@ import { registryAbi, storageDealsAbi } from '../../src/chain/abi/index.ts';
 import { devAccounts } from '../../src/chain/devAccounts.ts';
 import { fetchJson } from '../../src/core/http.ts';
 import { getFile } from '../../src/storage/client/getFile.ts';
+import { manifestId } from '../../src/storage/client/keys.ts';
+import { rendezvous } from '../../src/storage/client/placement.ts';
 import { createStorageClient, type StorageClient } from '../../src/storage/client/storageClient.ts';
 import { storeFile } from '../../src/storage/client/storeFile.ts';
 import { currentEpoch, startTestNetwork, waitFor } from '../helpers.ts';
@@ -108,7 +110,14 @@ describe('storage payments, slashing and repair on a 12-node devnet', { timeout:
   });
 
   test('a node that deletes its pieces is slashed and suspended, and repair restores every segment', async () => {
-    const cheat = net.nodes.find((n) => pieceFiles(n.dataDir).length > 0)!;
+    // The cheat holds a copy of the file's manifest and a piece of its segment, so both kinds of repair run.
+    const replicaHolders = rendezvous(await sc.nodes(), manifestId(sc.rootKey, fileId))
+      .slice(0, 3)
+      .map((n) => n.id.toLowerCase());
+    const cheat = net.nodes.find(
+      (n) => replicaHolders.includes(n.address) && pieceFiles(n.dataDir).length >= 2,
+    )!;
+    assert.ok(cheat, 'a manifest holder also holds a segment piece');
     const stakeBefore = (await getNode(cheat.address)).stake;
     for (const f of pieceFiles(cheat.dataDir)) rmSync(f);
     await waitFor(

@@ -134,6 +134,7 @@ export async function storeFile(sc: StorageClient, p: StoreFileParameters): Prom
   await submitPlacements(sc, {
     dealId: String(dealId),
     pieceIds,
+    replicas: [{ pieceId: mPieceId, copies: holders.length }],
     // The public layout, so that the network can repair a segment without the file's keys.
     segments: segments.map((s) => ({
       index: s.index,

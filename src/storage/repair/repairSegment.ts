@@ -152,31 +152,7 @@ export async function repairSegment(p: {
     while (pool.length > 0) {
       const node = pool.shift()!;
       try {
-        const receipt = await putPiece({
-          account: p.account,
-          domain: p.domain,
-          node,
-          pieceId: x.pieceId,
-          pieceRoot: x.pieceRoot,
-          data,
-          dealId: job.dealId,
-        });
-        await p.afterUpload?.(node, x.pieceId);
-        const report = await signMessage(p.account, p.domain, 'RepairReport', {
-          repairer: p.account.address,
-          dealId: job.dealId,
-          pieceId: x.pieceId,
-          pieceRoot: x.pieceRoot,
-          node: node.id,
-        });
-        out.push({
-          pieceId: x.pieceId,
-          pieceRoot: x.pieceRoot,
-          size: data.length,
-          node: node.id,
-          receipt,
-          report,
-        });
+        out.push(await place(p, node, job.dealId, x.pieceId, x.pieceRoot, data));
         break;
       } catch {
         // that node refused or failed: the next candidate
@@ -184,4 +160,101 @@ export async function repairSegment(p: {
     }
   }
   return out;
+}
+
+/** A replicated piece (a file's sealed manifest): `copies` wanted, some holders lost. */
+export type ReplicaJob = {
+  dealId: bigint;
+  pieceId: Hex;
+  pieceRoot: Hex;
+  size: number;
+  copies: number;
+  healthy: Hex[];
+  lost: Hex[];
+};
+
+/**
+ * Re-replicates a piece: copies it from a healthy holder to healthy nodes that do not hold it
+ * until `copies` healthy holders exist again (or no candidate is left).
+ */
+export async function repairReplica(p: {
+  account: LocalAccount;
+  domain: Domain;
+  job: ReplicaJob;
+  candidates: readonly StorageNodeRef[];
+  nodes: ReadonlyMap<string, StorageNodeRef>;
+  payer?: EgressPayer;
+  afterUpload?: (node: StorageNodeRef, pieceId: Hex) => Promise<void>;
+}): Promise<RepairedPiece[]> {
+  const { job } = p;
+  const missing = job.copies - job.healthy.length;
+  if (missing <= 0 || job.healthy.length === 0) return [];
+  let data: Uint8Array | undefined;
+  for (const holder of job.healthy) {
+    const node = p.nodes.get(holder.toLowerCase());
+    if (!node) continue;
+    try {
+      const got = await getPiece({
+        account: p.account,
+        domain: p.domain,
+        node,
+        pieceId: job.pieceId,
+        size: job.size,
+        ...(p.payer ? { payer: p.payer } : {}),
+      });
+      if (pieceRoot(got) === job.pieceRoot.toLowerCase()) {
+        data = got;
+        break;
+      }
+    } catch {
+      // next holder
+    }
+  }
+  if (!data)
+    throw new DepinError('STORAGE_TOO_FEW_PIECES', `No healthy holder served replica ${job.pieceId}.`);
+  const busy = new Set([...job.healthy, ...job.lost].map((h) => h.toLowerCase()));
+  const out: RepairedPiece[] = [];
+  for (const node of p.candidates) {
+    if (out.length >= missing) break;
+    if (busy.has(node.id.toLowerCase())) continue;
+    try {
+      out.push(await place(p, node, job.dealId, job.pieceId, job.pieceRoot, data));
+    } catch {
+      // next candidate
+    }
+  }
+  return out;
+}
+
+/** Uploads one rebuilt or copied piece under its deal and signs the repair report for it. */
+async function place(
+  p: {
+    account: LocalAccount;
+    domain: Domain;
+    afterUpload?: (node: StorageNodeRef, pieceId: Hex) => Promise<void>;
+  },
+  node: StorageNodeRef,
+  dealId: bigint,
+  pieceId: Hex,
+  root: Hex,
+  data: Uint8Array,
+): Promise<RepairedPiece> {
+  const receipt = await putPiece({
+    account: p.account,
+    domain: p.domain,
+    node,
+    pieceId,
+    pieceRoot: root,
+    data,
+    dealId,
+  });
+  await p.afterUpload?.(node, pieceId);
+  const report = await signMessage(p.account, p.domain, 'RepairReport', {
+    repairer: p.account.address,
+    dealId,
+    pieceId,
+    pieceRoot: root,
+    node: node.id,
+  });
+  return { pieceId, pieceRoot: root, size: data.length, node: node.id, receipt, report };
 }

@@ -48,6 +48,11 @@ export const placementSchema = z.object({
     )
     .max(100_000)
     .optional(),
+  /** A piece stored as whole copies (the file's sealed manifest) and how many copies it should have. */
+  replicas: z
+    .array(z.object({ pieceId: hex32, copies: z.number().int().min(1).max(64) }))
+    .max(16)
+    .optional(),
 });
 export type PlacementSubmission = z.infer<typeof placementSchema>;
 
@@ -69,6 +74,12 @@ export function createPlacementStore(db: DatabaseSync) {
     deal_id INTEGER NOT NULL, piece_id TEXT NOT NULL, size INTEGER NOT NULL, node TEXT NOT NULL,
     repairer TEXT NOT NULL, epoch INTEGER NOT NULL, PRIMARY KEY (piece_id, node))`);
   db.exec('CREATE TABLE IF NOT EXISTS deal_pieces (deal_id INTEGER PRIMARY KEY, piece_ids TEXT NOT NULL)');
+  db.exec(`CREATE TABLE IF NOT EXISTS replicas (
+    deal_id INTEGER NOT NULL, piece_id TEXT NOT NULL, copies INTEGER NOT NULL, PRIMARY KEY (deal_id, piece_id))`);
+  const insertReplica = db.prepare(
+    'INSERT OR IGNORE INTO replicas (deal_id, piece_id, copies) VALUES (?, ?, ?)',
+  );
+  const allReplicas = db.prepare('SELECT * FROM replicas ORDER BY deal_id, piece_id');
   const insertDealPieces = db.prepare('INSERT OR IGNORE INTO deal_pieces (deal_id, piece_ids) VALUES (?, ?)');
   const dealPieces = db.prepare('SELECT piece_ids FROM deal_pieces WHERE deal_id = ?');
   const insertSegment = db.prepare('INSERT OR IGNORE INTO segments (deal_id, idx, layout) VALUES (?, ?, ?)');
@@ -95,8 +106,10 @@ export function createPlacementStore(db: DatabaseSync) {
       dealId: bigint,
       pieceIds: readonly Hex[],
       segments: NonNullable<PlacementSubmission['segments']>,
+      replicas: NonNullable<PlacementSubmission['replicas']> = [],
     ): void {
       tx(() => {
+        for (const r of replicas) insertReplica.run(dealId, r.pieceId.toLowerCase(), r.copies);
         insertDealPieces.run(dealId, JSON.stringify(pieceIds.map((x) => x.toLowerCase())));
         for (const seg of segments) insertSegment.run(dealId, seg.index, JSON.stringify(seg));
       });
@@ -104,6 +117,13 @@ export function createPlacementStore(db: DatabaseSync) {
     dealPieces(dealId: bigint): Hex[] | undefined {
       const row = dealPieces.get(dealId) as { piece_ids: string } | undefined;
       return row ? (JSON.parse(row.piece_ids) as Hex[]) : undefined;
+    },
+    replicas(): { dealId: bigint; pieceId: Hex; copies: number }[] {
+      return (allReplicas.all() as Record<string, string | number>[]).map((r) => ({
+        dealId: BigInt(r.deal_id!),
+        pieceId: r.piece_id as Hex,
+        copies: Number(r.copies),
+      }));
     },
     segments(): SegmentLayout[] {
       return (allSegments.all() as { deal_id: number; layout: string }[]).map((r) => ({
@@ -189,6 +209,7 @@ export async function verifyPlacements(
   placements: Placement[];
   pieceIds: Hex[];
   segments: NonNullable<PlacementSubmission['segments']>;
+  replicas: NonNullable<PlacementSubmission['replicas']>;
 }> {
   const parsed = placementSchema.safeParse(input);
   if (!parsed.success) {
@@ -216,6 +237,9 @@ export async function verifyPlacements(
     throw new DepinError('DEAL_ROOT_MISMATCH', `The piece ids do not build deal ${dealId}'s root on chain.`);
   }
   const inDeal = new Set(sub.pieceIds.map((x) => x.toLowerCase()));
+  for (const r of sub.replicas ?? [])
+    if (!inDeal.has(r.pieceId.toLowerCase()))
+      throw new DepinError('PIECE_NOT_IN_DEAL', `Replicated piece ${r.pieceId} is not in deal ${dealId}.`);
   for (const seg of sub.segments ?? []) {
     if (seg.pieces.length !== seg.n || seg.k >= seg.n || seg.repair < seg.k || seg.repair >= seg.n)
       throw new DepinError('BAD_PLACEMENT', `Segment ${seg.index}: want k ≤ repair < n and n piece slots.`);
@@ -257,5 +281,10 @@ export async function verifyPlacements(
     }
     out.push({ dealId, pieceId: p.pieceId as Hex, pieceRoot: p.pieceRoot as Hex, size: p.size, node });
   }
-  return { placements: out, pieceIds: sub.pieceIds as Hex[], segments: sub.segments ?? [] };
+  return {
+    placements: out,
+    pieceIds: sub.pieceIds as Hex[],
+    segments: sub.segments ?? [],
+    replicas: sub.replicas ?? [],
+  };
 }
