@@ -28,16 +28,26 @@ export const DEFAULT_EGRESS_TOP_UP = 100_000n;
 /** The largest piece a node serves (64 MiB): bounds what a download of unknown size may cost. */
 const MAX_PIECE_SIZE = 64n * 1024n * 1024n;
 
+/**
+ * What the payer needs of a node's answer, whatever HTTP client made it: the status, the JSON error
+ * body of a refusal, and a way to let go of an answer it will retry.
+ */
+export type PaidAnswer = {
+  status: number;
+  errorBody(): Promise<unknown>;
+  discard(): Promise<void>;
+};
+
 export type EgressPayer = {
   /**
    * Sends a download of `size` bytes (0: unknown, the node says) to `node` with a voucher that
    * pays for it, retrying once the node said what it expects. `send` signs a fresh order each time.
    */
-  fetchPaid(
+  fetchPaid<T extends PaidAnswer>(
     node: StorageNodeRef,
     size: number,
-    send: (voucherHeader: string | undefined) => Promise<Response>,
-  ): Promise<Response>;
+    send: (voucherHeader: string | undefined) => Promise<T>,
+  ): Promise<T>;
   /** Credits signed to nodes in this process and not known to be redeemed. */
   pending(): bigint;
 };
@@ -113,7 +123,11 @@ function createPayer(sc: EgressClient): EgressPayer {
     return run;
   };
 
-  const fetchPaid: EgressPayer['fetchPaid'] = (node, size, send) =>
+  const fetchPaid: EgressPayer['fetchPaid'] = <T extends PaidAnswer>(
+    node: StorageNodeRef,
+    size: number,
+    send: (voucherHeader: string | undefined) => Promise<T>,
+  ) =>
     serially(node.id, async () => {
       if (node.egressPrice === 0n) return send(undefined);
       let s = await session(node);
@@ -129,7 +143,7 @@ function createPayer(sc: EgressClient): EgressPayer {
           target === undefined
             ? undefined
             : await signEgressVoucher(sc.account, domain, { node: node.id, cumulative: target });
-        let res: Response;
+        let res: T;
         try {
           res = await send(voucher && encodeVoucherHeader(voucher));
         } catch (e) {
@@ -137,17 +151,13 @@ function createPayer(sc: EgressClient): EgressPayer {
           if (target !== undefined) s.cumulative = target;
           throw e;
         }
-        if (res.ok) {
+        if (res.status >= 200 && res.status < 300) {
           if (target !== undefined) s.cumulative = target;
           return res;
         }
         if (attempt >= 3 || (res.status !== 402 && res.status !== 409)) return res;
-        const err = (
-          (await res
-            .clone()
-            .json()
-            .catch(() => undefined)) as { error?: NodeError } | undefined
-        )?.error;
+        const err = ((await res.errorBody().catch(() => undefined)) as { error?: NodeError } | undefined)
+          ?.error;
         if (err?.code === 'PAYMENT_REQUIRED' && err.details?.cost && err.details.required) {
           // The node asks `required` = what it served + this piece's cost. Pay a cost up to what the
           // registered price allows, and only on top of a count of its own signed vouchers.
@@ -168,7 +178,7 @@ function createPayer(sc: EgressClient): EgressPayer {
           const owed = BigInt(err.details?.owed ?? '0');
           await ensureEgressDeposit(sc, owed + pending());
         } else return res;
-        await res.body?.cancel(); // read through the clone; free the connection before retrying
+        await res.discard(); // free the connection before retrying
       }
     });
 

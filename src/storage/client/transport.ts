@@ -109,12 +109,16 @@ export async function getPiece(
       expiry: expiry(p.ttl),
       nonce: nonce(),
     });
-    return fetch(url(p.node, p.pieceId), {
+    const res = await fetch(url(p.node, p.pieceId), {
       headers: {
         [ORDER_HEADER]: encodeOrderHeader(order),
         ...(voucher ? { [VOUCHER_HEADER]: voucher } : {}),
       },
       ...(p.signal ? { signal: p.signal } : {}),
+    });
+    return Object.assign(res, {
+      errorBody: () => res.clone().json(),
+      discard: async () => void (await res.body?.cancel()),
     });
   };
   const res = p.payer ? await p.payer.fetchPaid(p.node, p.size, send) : await send(undefined);
