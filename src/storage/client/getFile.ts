@@ -10,6 +10,7 @@ import { fileKey, manifestId, manifestKey, unwrapSegmentKey } from './keys.ts';
 import { type Manifest, openManifest } from './manifest.ts';
 import { rendezvous } from './placement.ts';
 import { decodeSegment } from './segment.ts';
+import { getSegmentWorkers } from './segmentWorkers.ts';
 import type { StorageClient } from './storageClient.ts';
 import { manifestPieceId } from './storeFile.ts';
 import { getPiece, type StorageNodeRef } from './transport.ts';
@@ -66,7 +67,9 @@ export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<
   const fkey = fileKey(sc.rootKey, p.fileId);
   let done = 0;
   p.onProgress?.(0, manifest.size);
-  // The first round of each segment's fetches starts while the previous segment decodes.
+  // The first round of each segment's fetches starts while the previous segment decodes, which
+  // runs in a worker thread so that this thread keeps receiving meanwhile.
+  const workers = manifest.segments.length > 1 ? getSegmentWorkers() : undefined;
   const extra = p.extra ?? 2;
   const startSegment = (segment: Manifest['segments'][number]) => {
     const fetched: (Uint8Array | undefined)[] = new Array(manifest.n).fill(undefined);
@@ -111,7 +114,7 @@ export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<
         continue;
       }
       try {
-        const r = decodeSegment({
+        const parameters = {
           pieces: fetched,
           pieceRoots: roots,
           k: manifest.k,
@@ -121,7 +124,8 @@ export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<
           fileId: p.fileId,
           segmentKey,
           algorithm: manifest.algorithm,
-        });
+        };
+        const r = workers ? await workers.decode(parameters) : decodeSegment(parameters);
         plaintext = r.plaintext;
       } catch (e) {
         if ((e as DepinError).code !== 'STORAGE_TOO_FEW_PIECES') throw e;
@@ -141,7 +145,19 @@ export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<
   return out;
 }
 
-/** Fetches the given pieces in parallel; once `enough` have arrived, the rest are cancelled. */
+/**
+ * A held extra piece is read at the latest this long after its round started, even when none of
+ * the first pieces has arrived or failed yet.
+ */
+const HEDGE_MS = 2000;
+
+/**
+ * Fetches the given pieces in parallel; once `enough` have arrived, the rest are cancelled. All are
+ * asked for at once, but the pieces beyond the first `enough` are read only once the round shows a
+ * tail: one of the first has arrived (the others are now behind it) or failed, or {@link HEDGE_MS}
+ * have passed. On a healthy network this spares reading the extra pieces, which would compete for
+ * the same bandwidth and CPU as the ones that are used.
+ */
 async function fetchFirst(
   sc: StorageClient,
   pieces: Manifest['segments'][number]['pieces'],
@@ -151,12 +167,18 @@ async function fetchFirst(
   failed: string[],
 ): Promise<void> {
   const controller = new AbortController();
+  let release = () => {};
+  const tail = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const timer = setTimeout(release, HEDGE_MS);
   let arrived = 0;
   await Promise.all(
-    pieces.map(async (piece) => {
+    pieces.map(async (piece, j) => {
       const node = piece.node ? nodes.get(piece.node as Hex) : undefined;
       if (!node) {
         failed.push(`piece ${piece.index}: NODE_GONE`);
+        release();
         return;
       }
       try {
@@ -167,12 +189,16 @@ async function fetchFirst(
           pieceId: piece.pieceId as Hex,
           size: piece.size,
           signal: AbortSignal.any([controller.signal, AbortSignal.timeout(30_000)]),
+          ...(j < enough ? {} : { hold: tail }),
         });
+        release();
         if (++arrived >= enough) controller.abort();
       } catch (e) {
+        release();
         if (!controller.signal.aborted)
           failed.push(`piece ${piece.index}: ${(e as DepinError).code ?? (e as Error).message}`);
       }
     }),
   );
+  clearTimeout(timer);
 }

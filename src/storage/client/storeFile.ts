@@ -15,6 +15,7 @@ import { dealRoot, type Manifest, type ManifestSegment, sealManifest } from './m
 import { pieceRoot } from './pieces.ts';
 import { rendezvous, requireNodes, selectNodes } from './placement.ts';
 import { encodeSegment } from './segment.ts';
+import { getSegmentWorkers } from './segmentWorkers.ts';
 import type { StorageClient } from './storageClient.ts';
 import { submitPlacements } from './submitPlacements.ts';
 import { putPiece, type StorageNodeRef } from './transport.ts';
@@ -57,10 +58,23 @@ export async function storeFile(sc: StorageClient, p: StoreFileParameters): Prom
   let algorithm: 'cauchy' | 'leopard' = 'cauchy';
   let done = 0;
   p.onProgress?.(0, p.data.length);
-  for (let i = 0; i < segmentCount; i++) {
+  // Segment i + 1 is coded in a worker thread while segment i uploads (at most two in memory). The
+  // first is coded here while the worker starts, and a one-segment file never needs a worker.
+  const workers = segmentCount > 1 ? getSegmentWorkers() : undefined;
+  const startEncoding = (i: number) => {
     const plaintext = p.data.subarray(i * sc.segmentSize, Math.min(p.data.length, (i + 1) * sc.segmentSize));
     const segmentKey = createSegmentKey();
-    const encoded = encodeSegment({ plaintext, index: i, fileId, segmentKey, k, n: total });
+    const parameters = { plaintext, index: i, fileId, segmentKey, k, n: total };
+    const encoded =
+      i > 0 && workers ? workers.encode(parameters) : Promise.resolve().then(() => encodeSegment(parameters));
+    encoded.catch(() => {}); // awaited below; an upload failing first must not leave it unhandled
+    return { size: plaintext.length, segmentKey, encoded };
+  };
+  let next = segmentCount > 0 ? startEncoding(0) : undefined;
+  for (let i = 0; i < segmentCount; i++) {
+    const { size, segmentKey, encoded: pending } = next!;
+    next = i + 1 < segmentCount ? startEncoding(i + 1) : undefined;
+    const encoded = await pending;
     algorithm = encoded.algorithm;
     const targets = selectNodes(nodes, total, {
       seed: keccak256(encodePacked(['bytes32', 'uint32'], [fileId, i])),
@@ -75,7 +89,7 @@ export async function storeFile(sc: StorageClient, p: StoreFileParameters): Prom
       wrappedKey: wrapSegmentKey(fkey, segmentKey, { fileId, index: i }),
       pieces: placed,
     });
-    done += plaintext.length;
+    done += size;
     p.onProgress?.(done, p.data.length);
   }
   const manifest: Manifest = {
