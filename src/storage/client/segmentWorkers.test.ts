@@ -74,7 +74,7 @@ test('hands the pieces back with the error code when too few are good', async ()
     }),
     (e: unknown) =>
       isDepinError(e, 'STORAGE_TOO_FEW_PIECES') &&
-      (e.details?.corrupt as number[]).join() === '4' &&
+      String(e.details?.corrupt) === '4' &&
       e.details?.available === 2,
   );
   assert.deepEqual(
