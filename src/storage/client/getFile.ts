@@ -71,12 +71,30 @@ export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<
   // runs in a worker thread so that this thread keeps receiving meanwhile.
   const workers = manifest.segments.length > 1 ? getSegmentWorkers() : undefined;
   const extra = p.extra ?? 2;
+  // Piece buffers go round: those of segment i are reused for segment i + 2 (two segments are in
+  // flight), so a file of any size allocates about two segments' worth of them.
+  const spare: Uint8Array[] = [];
+  let scratch: Uint8Array | undefined; // the plaintext buffer the worker opens segments into
   const startSegment = (segment: Manifest['segments'][number]) => {
     const fetched: (Uint8Array | undefined)[] = new Array(manifest.n).fill(undefined);
     const queue = [...segment.pieces].sort((a, b) => a.index - b.index);
     const failed: string[] = [];
-    const first = fetchFirst(sc, queue.splice(0, manifest.k + extra), manifest.k, nodes, fetched, failed);
-    return { fetched, queue, failed, first };
+    const lent: Uint8Array[] = [];
+    const borrow = (size: number) => {
+      const i = spare.findIndex((b) => b.length === size);
+      const buffer = i >= 0 ? spare.splice(i, 1)[0]! : new Uint8Array(size);
+      lent.push(buffer);
+      return buffer;
+    };
+    const round = (pieces: Manifest['segments'][number]['pieces'], enough: number) =>
+      fetchFirst(sc, pieces, enough, nodes, fetched, failed, borrow);
+    const first = round(queue.splice(0, manifest.k + extra), manifest.k);
+    // Buffers that went to the worker come back as new objects in `fetched`; the lent ones that did
+    // not go are still ours.
+    const recycle = () => {
+      for (const b of new Set([...lent, ...fetched])) if (b && b.buffer.byteLength > 0) spare.push(b);
+    };
+    return { fetched, queue, failed, first, round, recycle };
   };
   let upcoming = manifest.segments[0] ? startSegment(manifest.segments[0]) : undefined;
   for (const segment of manifest.segments) {
@@ -84,7 +102,7 @@ export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<
       fileId: p.fileId,
       index: segment.index,
     });
-    const { fetched, queue, failed, first } = upcoming!;
+    const { fetched, queue, failed, first, round, recycle } = upcoming!;
     await first;
     const following = manifest.segments[segment.index + 1];
     upcoming = following ? startSegment(following) : undefined;
@@ -110,7 +128,7 @@ export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<
         );
       }
       if (have < manifest.k) {
-        await fetchFirst(sc, queue.splice(0, want), manifest.k - have, nodes, fetched, failed);
+        await round(queue.splice(0, want), manifest.k - have);
         continue;
       }
       try {
@@ -124,8 +142,10 @@ export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<
           fileId: p.fileId,
           segmentKey,
           algorithm: manifest.algorithm,
+          ...(workers ? { into: scratch ?? new Uint8Array(manifest.segmentSize) } : {}),
         };
         const r = workers ? await workers.decode(parameters) : decodeSegment(parameters);
+        scratch = parameters.into;
         plaintext = r.plaintext;
       } catch (e) {
         if ((e as DepinError).code !== 'STORAGE_TOO_FEW_PIECES') throw e;
@@ -139,6 +159,7 @@ export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<
       }
     }
     out.set(plaintext, segment.index * manifest.segmentSize);
+    recycle();
     done += segment.size;
     p.onProgress?.(done, manifest.size);
   }
@@ -165,6 +186,7 @@ async function fetchFirst(
   nodes: Map<Hex, StorageNodeRef>,
   into: (Uint8Array | undefined)[],
   failed: string[],
+  borrow: (size: number) => Uint8Array,
 ): Promise<void> {
   const controller = new AbortController();
   let release = () => {};
@@ -189,6 +211,7 @@ async function fetchFirst(
           pieceId: piece.pieceId as Hex,
           size: piece.size,
           signal: AbortSignal.any([controller.signal, AbortSignal.timeout(30_000)]),
+          into: borrow(piece.size),
           ...(j < enough ? {} : { hold: tail }),
         });
         release();

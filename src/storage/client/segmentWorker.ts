@@ -1,9 +1,10 @@
 /**
  * A worker thread of the segment pool (segmentWorkers.ts): runs {@link encodeSegment} and
  * {@link decodeSegment} off the caller's thread. Buffers move in and out by transfer, never by copy:
- * the plaintext comes in and the n pieces (one buffer) go back on encode; the pieces come in and the
- * plaintext goes back on decode, or the pieces go back when decoding fails, so the caller can drop
- * the corrupt ones and try again.
+ * on encode the plaintext (or the buffer it lies at the start of) comes in and the pieces, one
+ * buffer, go back; on decode the pieces and the plaintext buffer come in and all go back, decoded
+ * or not, so the caller can drop corrupt pieces and retry, and reuse every buffer for the next
+ * segment.
  */
 import { parentPort } from 'node:worker_threads';
 import { DepinError } from '../../core/errors.ts';
@@ -30,25 +31,32 @@ export type SegmentWorkerFailure = {
   status?: number;
 };
 
-/** The answer to a task: its result, or the failure and (decode) the pieces handed back. */
+/** The buffers a decode task hands back, in the places they came from. */
+export type SegmentWorkerBuffers = { pieces?: readonly (Uint8Array | undefined)[]; into?: Uint8Array };
+
+/** The answer to a task: its result or failure, and (decode) the buffers handed back. */
 export type SegmentWorkerReply =
   | { id: number; encoded: EncodeSegmentReturnType }
-  | { id: number; decoded: DecodeSegmentReturnType }
-  | { id: number; failure: SegmentWorkerFailure; pieces?: readonly (Uint8Array | undefined)[] };
+  | ({ id: number; decoded: DecodeSegmentReturnType } & SegmentWorkerBuffers)
+  | ({ id: number; failure: SegmentWorkerFailure } & SegmentWorkerBuffers);
 
 parentPort!.on('message', (request: SegmentWorkerRequest) => {
   const { id } = request;
+  const back: SegmentWorkerBuffers =
+    request.op === 'decode'
+      ? {
+          pieces: request.parameters.pieces,
+          ...(request.parameters.into ? { into: request.parameters.into } : {}),
+        }
+      : {};
   try {
     if (request.op === 'encode') {
       const encoded = encodeSegment(request.parameters);
       // Every piece is a view of one buffer: transferring it moves all n.
-      const buffer = encoded.pieces[0]?.data.buffer as ArrayBuffer | undefined;
-      parentPort!.postMessage({ id, encoded } satisfies SegmentWorkerReply, buffer ? [buffer] : []);
+      reply({ id, encoded }, transferable(encoded.pieces.map((p) => p.data)));
     } else {
       const decoded = decodeSegment(request.parameters);
-      parentPort!.postMessage({ id, decoded } satisfies SegmentWorkerReply, [
-        decoded.plaintext.buffer as ArrayBuffer,
-      ]);
+      reply({ id, decoded, ...back }, transferable([decoded.plaintext, back.into, ...(back.pieces ?? [])]));
     }
   } catch (e) {
     const failure: SegmentWorkerFailure =
@@ -60,10 +68,10 @@ parentPort!.on('message', (request: SegmentWorkerRequest) => {
             ...(e.details ? { details: e.details } : {}),
           }
         : { message: e instanceof Error ? e.message : String(e) };
-    if (request.op === 'encode') parentPort!.postMessage({ id, failure } satisfies SegmentWorkerReply);
-    else {
-      const pieces = request.parameters.pieces;
-      parentPort!.postMessage({ id, failure, pieces } satisfies SegmentWorkerReply, transferable(pieces));
-    }
+    reply({ id, failure, ...back }, transferable([back.into, ...(back.pieces ?? [])]));
   }
 });
+
+function reply(message: SegmentWorkerReply, transfer: ArrayBuffer[]): void {
+  parentPort!.postMessage(message, transfer);
+}

@@ -5,9 +5,10 @@
  * the calling thread the two would take turns: sealing, coding and hashing a 64 MiB segment is about
  * half a second of CPU during which no socket is served.
  *
- * Buffers move by transfer: the plaintext is copied once into a buffer of its own (the caller keeps
- * its file), the pieces come back as one buffer; on decode the pieces move to the worker and come
- * back only when decoding fails.
+ * Buffers move by transfer, never by copy, except a plaintext that is not already in the buffer the
+ * pieces are coded into (the caller keeps its file): callers that reuse their buffers across
+ * segments allocate nothing per segment, which also spares the garbage collector (every large
+ * allocation counts towards its next full collection).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -30,12 +31,16 @@ export type SegmentWorkersInit = {
 /** A pool of segment workers; idle workers do not keep the process alive. */
 export type SegmentWorkers = {
   readonly threads: number;
-  /** {@link encodeSegment} in a worker; the caller's plaintext is left as it is. */
+  /**
+   * {@link encodeSegment} in a worker. The plaintext is copied, unless it lies at the start of
+   * `into`; `into` moves to the worker (it is detached here) and the pieces come back as views of it.
+   */
   encode(parameters: EncodeSegmentParameters): Promise<EncodeSegmentReturnType>;
   /**
-   * {@link decodeSegment} in a worker. The pieces' buffers move to the worker (views of a larger or
-   * shared buffer are copied instead) and are put back into `parameters.pieces` if decoding fails,
-   * so the caller can drop the corrupt ones and retry; after success they are detached.
+   * {@link decodeSegment} in a worker. The pieces' buffers and `into` move to the worker (pieces
+   * that share a buffer with another, or do not span their own, are copied instead) and come back
+   * when it answers, decoded or not: into `parameters.pieces` and `parameters.into`, so the caller
+   * can drop corrupt pieces and retry, or reuse the buffers for the next segment.
    */
   decode(
     parameters: DecodeSegmentParameters & { pieces: (Uint8Array | undefined)[] },
@@ -107,10 +112,15 @@ export function createSegmentWorkers(init: SegmentWorkersInit = {}): SegmentWork
   return {
     threads,
     async encode(parameters) {
-      const { plaintext } = parameters;
+      const { plaintext, into } = parameters;
       if (!(plaintext instanceof Uint8Array)) return unwrap(await run({ op: 'encode', parameters }, []));
-      const own = plaintext.slice();
-      const reply = await run({ op: 'encode', parameters: { ...parameters, plaintext: own } }, [own.buffer]);
+      // A plaintext at the start of `into` travels with it; any other is copied (the caller keeps it).
+      const inside = into instanceof Uint8Array && into.buffer === plaintext.buffer;
+      const text = inside ? plaintext : plaintext.slice();
+      const reply = await run(
+        { op: 'encode', parameters: { ...parameters, plaintext: text } },
+        transferable([text, into]),
+      );
       if ('encoded' in reply) return reply.encoded;
       return unwrap(reply);
     },
@@ -119,14 +129,17 @@ export function createSegmentWorkers(init: SegmentWorkersInit = {}): SegmentWork
       const moved = Array.isArray(pieces) ? pieces.map((p, i) => movable(p, pieces, i)) : pieces;
       const reply = await run(
         { op: 'decode', parameters: { ...parameters, pieces: moved } },
-        Array.isArray(moved) ? transferable(moved) : [],
+        transferable([...(Array.isArray(moved) ? moved : []), parameters.into]),
       );
-      if ('decoded' in reply) return reply.decoded;
-      if ('failure' in reply && reply.pieces && Array.isArray(pieces)) {
-        reply.pieces.forEach((p, i) => {
-          pieces[i] = p;
-        });
+      if (!('encoded' in reply)) {
+        if (reply.pieces && Array.isArray(pieces)) {
+          reply.pieces.forEach((p, i) => {
+            pieces[i] = p;
+          });
+        }
+        if (reply.into) parameters.into = reply.into;
       }
+      if ('decoded' in reply) return reply.decoded;
       return unwrap(reply);
     },
     async close() {
@@ -154,9 +167,14 @@ export function getSegmentWorkers(): SegmentWorkers {
  * @example worker.postMessage(pieces, transferable(pieces));
  */
 export function transferable(views: readonly unknown[]): ArrayBuffer[] {
+  // Shared buffers are shared, not moved; detached ones (length 0) cannot move again.
   const buffers = new Set<ArrayBuffer>();
-  for (const v of views)
-    if (v instanceof Uint8Array && v.buffer instanceof ArrayBuffer) buffers.add(v.buffer);
+  // Shared buffers are shared, not moved; a detached one (length 0) cannot move again.
+  for (const v of views) {
+    if (v instanceof Uint8Array && v.buffer instanceof ArrayBuffer && v.buffer.byteLength > 0) {
+      buffers.add(v.buffer);
+    }
+  }
   return [...buffers];
 }
 

@@ -78,12 +78,13 @@ function exchange(
 }
 
 /**
- * Reads a response body; with `size`, straight into one buffer of that many bytes (an ArrayBuffer
- * of its own, so it can be transferred to a worker), failing with STORAGE_SHORT_PIECE on more.
+ * Reads a response body; with `size`, straight into one buffer of that many bytes (`into`, or an
+ * ArrayBuffer of its own, so it can be transferred to a worker), failing with STORAGE_SHORT_PIECE
+ * on more.
  */
-async function readBody(res: IncomingMessage, size = 0, what = ''): Promise<Uint8Array<ArrayBuffer>> {
+async function readBody(res: IncomingMessage, size = 0, what = '', into?: Uint8Array): Promise<Uint8Array> {
   if (size > 0) {
-    const out = new Uint8Array(size);
+    const out = into ?? new Uint8Array(size);
     let at = 0;
     for await (const chunk of res as AsyncIterable<Buffer>) {
       if (at + chunk.length > size) {
@@ -150,7 +151,13 @@ export async function putPiece(
  * @example const bytes = await getPiece({ account, domain, node, pieceId, size });
  */
 export async function getPiece(
-  p: Common & { pieceId: Hex; size: number; hold?: Promise<unknown> },
+  p: Common & {
+    pieceId: Hex;
+    size: number;
+    hold?: Promise<unknown>;
+    /** Read into this buffer of exactly `size` bytes (e.g. one reused across segments). */
+    into?: Uint8Array;
+  },
 ): Promise<Uint8Array> {
   const order = await signMessage(p.account, p.domain, 'GetOrder', {
     client: p.account.address,
@@ -167,7 +174,7 @@ export async function getPiece(
   });
   if (!ok(res)) throw await failure(res, `GET piece from ${p.node.id}`);
   if (p.hold) await Promise.race([p.hold, once(res, 'close')]);
-  const bytes = await readBody(res, p.size, p.node.id);
+  const bytes = await readBody(res, p.size, p.node.id, p.into?.length === p.size ? p.into : undefined);
   if (p.size !== 0 && bytes.length !== p.size)
     throw new DepinError('STORAGE_SHORT_PIECE', `${p.node.id} sent ${bytes.length} of ${p.size} bytes.`);
   return bytes;
