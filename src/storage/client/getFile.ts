@@ -131,21 +131,20 @@ export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<
         await round(queue.splice(0, want), manifest.k - have);
         continue;
       }
+      const parameters = {
+        pieces: fetched,
+        pieceRoots: roots,
+        k: manifest.k,
+        n: manifest.n,
+        sealedSize: segment.sealedSize,
+        index: segment.index,
+        fileId: p.fileId,
+        segmentKey,
+        algorithm: manifest.algorithm,
+        ...(workers ? { into: scratch ?? new Uint8Array(manifest.segmentSize) } : {}),
+      };
       try {
-        const parameters = {
-          pieces: fetched,
-          pieceRoots: roots,
-          k: manifest.k,
-          n: manifest.n,
-          sealedSize: segment.sealedSize,
-          index: segment.index,
-          fileId: p.fileId,
-          segmentKey,
-          algorithm: manifest.algorithm,
-          ...(workers ? { into: scratch ?? new Uint8Array(manifest.segmentSize) } : {}),
-        };
         const r = workers ? await workers.decode(parameters) : decodeSegment(parameters);
-        scratch = parameters.into;
         plaintext = r.plaintext;
       } catch (e) {
         if ((e as DepinError).code !== 'STORAGE_TOO_FEW_PIECES') throw e;
@@ -156,6 +155,8 @@ export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<
           failed.push(`piece ${i}: PIECE_CORRUPT`);
         }
         if (corrupt.length === 0) throw e;
+      } finally {
+        scratch = parameters.into; // back from the worker, decoded or not
       }
     }
     out.set(plaintext, segment.index * manifest.segmentSize);
