@@ -86,8 +86,11 @@ export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<
       lent.push(buffer);
       return buffer;
     };
-    const round = (pieces: Manifest['segments'][number]['pieces'], enough: number) =>
-      fetchFirst(sc, pieces, enough, nodes, fetched, failed, borrow);
+    // Pieces a round cancelled once it had enough go back to the queue: if some that arrived turn
+    // out corrupt, they are the next to ask for.
+    const round = async (pieces: Manifest['segments'][number]['pieces'], enough: number) => {
+      queue.unshift(...(await fetchFirst(sc, pieces, enough, nodes, fetched, failed, borrow)));
+    };
     const first = round(queue.splice(0, manifest.k + extra), manifest.k);
     // Buffers that went to the worker come back as new objects in `fetched`; the lent ones that did
     // not go are still ours.
@@ -174,7 +177,8 @@ export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<
 const HEDGE_MS = 2000;
 
 /**
- * Fetches the given pieces in parallel; once `enough` have arrived, the rest are cancelled. All are
+ * Fetches the given pieces in parallel; once `enough` have arrived, the rest are cancelled and
+ * returned (failures are recorded in `failed` instead). All are
  * asked for at once, but the pieces beyond the first `enough` are read only once the round shows a
  * tail: one of the first has arrived (the others are now behind it) or failed, or {@link HEDGE_MS}
  * have passed. On a healthy network this spares reading the extra pieces, which would compete for
@@ -188,13 +192,14 @@ async function fetchFirst(
   into: (Uint8Array | undefined)[],
   failed: string[],
   borrow: (size: number) => Uint8Array,
-): Promise<void> {
+): Promise<Manifest['segments'][number]['pieces']> {
   const controller = new AbortController();
   let release = () => {};
   const tail = new Promise<void>((resolve) => {
     release = resolve;
   });
   const timer = setTimeout(release, HEDGE_MS);
+  const cancelled: Manifest['segments'][number]['pieces'] = [];
   let arrived = 0;
   await Promise.all(
     pieces.map(async (piece, j) => {
@@ -219,10 +224,11 @@ async function fetchFirst(
         if (++arrived >= enough) controller.abort();
       } catch (e) {
         release();
-        if (!controller.signal.aborted)
-          failed.push(`piece ${piece.index}: ${(e as DepinError).code ?? (e as Error).message}`);
+        if (controller.signal.aborted) cancelled.push(piece);
+        else failed.push(`piece ${piece.index}: ${(e as DepinError).code ?? (e as Error).message}`);
       }
     }),
   );
   clearTimeout(timer);
+  return cancelled.sort((a, b) => a.index - b.index);
 }
