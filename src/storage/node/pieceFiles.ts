@@ -16,8 +16,6 @@ import { buildChunkTree, createChunkHasher } from './chunks.ts';
 
 /** Bytes gathered from the body before one write. */
 const WRITE_BATCH = 1 << 20;
-/** Bytes written between background flushes while a piece arrives. */
-const FLUSH_EVERY = 8 << 20;
 
 /**
  * The file of piece `pieceId` (0x-prefixed, lower case) under `dir`.
@@ -46,29 +44,12 @@ export async function writePieceFile(
   const folder = join(final, '..');
   const temp = join(folder, `.${piece.pieceId}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
   let fh: FileHandle | undefined;
-  let unflushed = 0;
-  let flushing: Promise<void> | undefined;
-  let flushError: unknown;
-  const flush = (handle: FileHandle) => {
-    unflushed = 0;
-    flushing = handle.datasync().then(
-      () => {
-        flushing = undefined;
-      },
-      (e: unknown) => {
-        flushing = undefined;
-        flushError ??= e;
-      },
-    );
-  };
   try {
     mkdirSync(folder, { recursive: true });
     fh = await open(temp, 'wx');
     const hasher = createChunkHasher();
     // Socket reads come in ~64 KiB parts; writing them in batches of ~1 MiB saves most of the
-    // file-system calls (and their round trips through the thread pool). Written bytes are flushed
-    // to disk in the background every few MiB, so the disk works while the body still arrives and
-    // the final fsync has only the tail left (the kernel alone would start only at its dirty limit).
+    // file-system calls (and their round trips through the thread pool).
     let batch: Uint8Array[] = [];
     let batched = 0;
     for await (const part of body) {
@@ -82,15 +63,11 @@ export async function writePieceFile(
       batched += part.length;
       if (batched >= WRITE_BATCH) {
         await fh.writev(batch);
-        unflushed += batched;
         batch = [];
         batched = 0;
-        if (unflushed >= FLUSH_EVERY && !flushing) flush(fh);
       }
     }
     if (batched > 0) await fh.writev(batch);
-    await flushing;
-    if (flushError) throw flushError;
     if (hasher.size < piece.size) {
       throw new DepinError(
         'BODY_TOO_SHORT',
@@ -113,7 +90,6 @@ export async function writePieceFile(
     await syncDir(folder);
     return leaves;
   } catch (e) {
-    await flushing;
     await fh?.close().catch(() => {});
     rmSync(temp, { force: true });
     throw e;
