@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { Agent, type IncomingMessage, request } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { finished } from 'node:stream/promises';
 import { type Hex, type LocalAccount, toHex } from 'viem';
 import { DepinError } from '../../core/errors.ts';
 import { type Domain, type Envelope, signMessage, verifyEnvelope } from '../../core/messages.ts';
@@ -86,14 +87,18 @@ async function readBody(res: IncomingMessage, size = 0, what = '', into?: Uint8A
   if (size > 0) {
     const out = into ?? new Uint8Array(size);
     let at = 0;
-    for await (const chunk of res as AsyncIterable<Buffer>) {
+    // Flowing mode: each chunk is copied as it is parsed, rather than queued and read back.
+    res.on('data', (chunk: Buffer) => {
       if (at + chunk.length > size) {
-        res.destroy();
-        throw new DepinError('STORAGE_SHORT_PIECE', `${what} sent more than the ${size} bytes ordered.`);
+        res.destroy(
+          new DepinError('STORAGE_SHORT_PIECE', `${what} sent more than the ${size} bytes ordered.`),
+        );
+        return;
       }
       out.set(chunk, at);
       at += chunk.length;
-    }
+    });
+    await finished(res);
     return at === size ? out : out.subarray(0, at);
   }
   const parts: Buffer[] = [];
