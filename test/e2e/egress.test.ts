@@ -98,6 +98,13 @@ describe('egress payments on a 6-node devnet', { timeout: 240_000 }, () => {
     const bytes0 = await Promise.all(net.nodes.map((n) => egressBytes(n.url)));
     const back = await getFile(sc, { fileId });
     assert.ok(Buffer.from(back).equals(Buffer.from(data)), 'the file came back identical');
+    // A hedged request getFile cancelled may still be counted (and charged) a moment later: settle.
+    const total = async () =>
+      (await Promise.all(net.nodes.map((n) => egressBytes(n.url)))).reduce((a, b) => a + b, 0n);
+    for (let last = -1n, now = await total(); now !== last; now = await total()) {
+      last = now;
+      await new Promise((r) => setTimeout(r, 500));
+    }
     const served = (await Promise.all(net.nodes.map((n) => egressBytes(n.url)))).map(
       (b, i) => b - bytes0[i]!,
     );

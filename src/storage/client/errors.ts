@@ -11,7 +11,9 @@ export type StorageClientErrorCode =
   /** A manifest decrypted but is not a valid manifest. */
   | 'STORAGE_BAD_MANIFEST'
   /** A piece too large to commit in one WebAssembly memory. */
-  | 'STORAGE_PIECE_TOO_LARGE';
+  | 'STORAGE_PIECE_TOO_LARGE'
+  /** A segment worker thread stopped (crashed or closed) before answering. */
+  | 'STORAGE_WORKER_FAILED';
 
 /** A {@link DepinError} thrown by the client-side storage code. */
 export type StorageClientError = DepinError<StorageClientErrorCode>;

@@ -11,6 +11,7 @@ import { fileKey, manifestId, manifestKey, unwrapSegmentKey } from './keys.ts';
 import { type Manifest, openManifest } from './manifest.ts';
 import { rendezvous } from './placement.ts';
 import { decodeSegment } from './segment.ts';
+import { getSegmentWorkers } from './segmentWorkers.ts';
 import type { StorageClient } from './storageClient.ts';
 import { manifestPieceId } from './storeFile.ts';
 import { getPiece, type StorageNodeRef } from './transport.ts';
@@ -72,14 +73,37 @@ export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<
   const fkey = fileKey(sc.rootKey, p.fileId);
   let done = 0;
   p.onProgress?.(0, manifest.size);
-  // The first round of each segment's fetches starts while the previous segment decodes.
+  // The first round of each segment's fetches starts while the previous segment decodes, which
+  // runs in a worker thread so that this thread keeps receiving meanwhile.
+  const workers = manifest.segments.length > 1 ? getSegmentWorkers() : undefined;
   const extra = p.extra ?? 2;
+  // Piece buffers go round: those of segment i are reused for segment i + 2 (two segments are in
+  // flight), so a file of any size allocates about two segments' worth of them.
+  const spare: Uint8Array[] = [];
+  let scratch: Uint8Array | undefined; // the plaintext buffer the worker opens segments into
   const startSegment = (segment: Manifest['segments'][number]) => {
     const fetched: (Uint8Array | undefined)[] = new Array(manifest.n).fill(undefined);
     const queue = [...segment.pieces].sort((a, b) => a.index - b.index);
     const failed: string[] = [];
-    const first = fetchFirst(sc, queue.splice(0, manifest.k + extra), manifest.k, nodes, fetched, failed);
-    return { fetched, queue, failed, first };
+    const lent: Uint8Array[] = [];
+    const borrow = (size: number) => {
+      const i = spare.findIndex((b) => b.length === size);
+      const buffer = i >= 0 ? spare.splice(i, 1)[0]! : new Uint8Array(size);
+      lent.push(buffer);
+      return buffer;
+    };
+    // Pieces a round cancelled once it had enough go back to the queue: if some that arrived turn
+    // out corrupt, they are the next to ask for.
+    const round = async (pieces: Manifest['segments'][number]['pieces'], enough: number) => {
+      queue.unshift(...(await fetchFirst(sc, pieces, enough, nodes, fetched, failed, borrow)));
+    };
+    const first = round(queue.splice(0, manifest.k + extra), manifest.k);
+    // Buffers that went to the worker come back as new objects in `fetched`; the lent ones that did
+    // not go are still ours.
+    const recycle = () => {
+      for (const b of new Set([...lent, ...fetched])) if (b && b.buffer.byteLength > 0) spare.push(b);
+    };
+    return { fetched, queue, failed, first, round, recycle };
   };
   let upcoming = manifest.segments[0] ? startSegment(manifest.segments[0]) : undefined;
   for (const segment of manifest.segments) {
@@ -87,7 +111,7 @@ export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<
       fileId: p.fileId,
       index: segment.index,
     });
-    const { fetched, queue, failed, first } = upcoming!;
+    const { fetched, queue, failed, first, round, recycle } = upcoming!;
     await first;
     const following = manifest.segments[segment.index + 1];
     upcoming = following ? startSegment(following) : undefined;
@@ -113,21 +137,23 @@ export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<
         );
       }
       if (have < manifest.k) {
-        await fetchFirst(sc, queue.splice(0, want), manifest.k - have, nodes, fetched, failed);
+        await round(queue.splice(0, want), manifest.k - have);
         continue;
       }
+      const parameters = {
+        pieces: fetched,
+        pieceRoots: roots,
+        k: manifest.k,
+        n: manifest.n,
+        sealedSize: segment.sealedSize,
+        index: segment.index,
+        fileId: p.fileId,
+        segmentKey,
+        algorithm: manifest.algorithm,
+        ...(workers ? { into: scratch ?? new Uint8Array(manifest.segmentSize) } : {}),
+      };
       try {
-        const r = decodeSegment({
-          pieces: fetched,
-          pieceRoots: roots,
-          k: manifest.k,
-          n: manifest.n,
-          sealedSize: segment.sealedSize,
-          index: segment.index,
-          fileId: p.fileId,
-          segmentKey,
-          algorithm: manifest.algorithm,
-        });
+        const r = workers ? await workers.decode(parameters) : decodeSegment(parameters);
         plaintext = r.plaintext;
       } catch (e) {
         if ((e as DepinError).code !== 'STORAGE_TOO_FEW_PIECES') throw e;
@@ -138,16 +164,32 @@ export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<
           failed.push(`piece ${i}: PIECE_CORRUPT`);
         }
         if (corrupt.length === 0) throw e;
+      } finally {
+        scratch = parameters.into; // back from the worker, decoded or not
       }
     }
     out.set(plaintext, segment.index * manifest.segmentSize);
+    recycle();
     done += segment.size;
     p.onProgress?.(done, manifest.size);
   }
   return out;
 }
 
-/** Fetches the given pieces in parallel; once `enough` have arrived, the rest are cancelled. */
+/**
+ * A held extra piece is read at the latest this long after its round started, even when none of
+ * the first pieces has arrived or failed yet.
+ */
+const HEDGE_MS = 2000;
+
+/**
+ * Fetches the given pieces in parallel; once `enough` have arrived, the rest are cancelled and
+ * returned (failures are recorded in `failed` instead). All are
+ * asked for at once, but the pieces beyond the first `enough` are read only once the round shows a
+ * tail: one of the first has arrived (the others are now behind it) or failed, or {@link HEDGE_MS}
+ * have passed. On a healthy network this spares reading the extra pieces, which would compete for
+ * the same bandwidth and CPU as the ones that are used.
+ */
 async function fetchFirst(
   sc: StorageClient,
   pieces: Manifest['segments'][number]['pieces'],
@@ -155,14 +197,22 @@ async function fetchFirst(
   nodes: Map<Hex, StorageNodeRef>,
   into: (Uint8Array | undefined)[],
   failed: string[],
-): Promise<void> {
+  borrow: (size: number) => Uint8Array,
+): Promise<Manifest['segments'][number]['pieces']> {
   const controller = new AbortController();
+  let release = () => {};
+  const tail = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const timer = setTimeout(release, HEDGE_MS);
+  const cancelled: Manifest['segments'][number]['pieces'] = [];
   let arrived = 0;
   await Promise.all(
-    pieces.map(async (piece) => {
+    pieces.map(async (piece, j) => {
       const node = piece.node ? nodes.get(piece.node as Hex) : undefined;
       if (!node) {
         failed.push(`piece ${piece.index}: NODE_GONE`);
+        release();
         return;
       }
       try {
@@ -174,12 +224,18 @@ async function fetchFirst(
           size: piece.size,
           signal: AbortSignal.any([controller.signal, AbortSignal.timeout(30_000)]),
           payer: egressPayer(sc),
+          into: borrow(piece.size),
+          ...(j < enough ? {} : { hold: tail }),
         });
+        release();
         if (++arrived >= enough) controller.abort();
       } catch (e) {
-        if (!controller.signal.aborted)
-          failed.push(`piece ${piece.index}: ${(e as DepinError).code ?? (e as Error).message}`);
+        release();
+        if (controller.signal.aborted) cancelled.push(piece);
+        else failed.push(`piece ${piece.index}: ${(e as DepinError).code ?? (e as Error).message}`);
       }
     }),
   );
+  clearTimeout(timer);
+  return cancelled.sort((a, b) => a.index - b.index);
 }

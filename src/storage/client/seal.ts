@@ -33,7 +33,9 @@ export function sealedSizeOf(size: number): number {
 
 /**
  * Seals a segment into `into` (at least {@link sealedSizeOf}(plaintext.length) bytes, e.g. the erasure
- * shards' buffer) or a new buffer, and returns the sealed bytes (a view of `into` when given).
+ * shards' buffer) or a new buffer, and returns the sealed bytes (a view of `into` when given). The
+ * plaintext may itself lie at the start of `into`: it is then sealed in place (GCM keeps every byte
+ * where it is, and each block is read before it is overwritten).
  *
  * @example
  * const sealed = sealSegment(plaintext, { fileId, index: 0, segmentKey: createSegmentKey() });
@@ -72,12 +74,17 @@ export function sealSegment(plaintext: Uint8Array, context: SealContext, into?: 
 
 /**
  * Opens a sealed segment given whole or as consecutive parts (the data shards, the last one cut to
- * the sealed size), and returns the plaintext; throws STORAGE_DECRYPT_FAILED on a wrong key, index
- * or file id, or any changed byte.
+ * the sealed size), and returns the plaintext, into `into` (at least the plaintext's size, e.g. a
+ * buffer reused across segments; the result is a view of it) or a new buffer; throws
+ * STORAGE_DECRYPT_FAILED on a wrong key, index or file id, or any changed byte.
  *
  * @example const plaintext = openSegment(sealed, { fileId, index: 0, segmentKey });
  */
-export function openSegment(sealed: Uint8Array | readonly Uint8Array[], context: SealContext): Uint8Array {
+export function openSegment(
+  sealed: Uint8Array | readonly Uint8Array[],
+  context: SealContext,
+  into?: Uint8Array,
+): Uint8Array {
   const parts = sealed instanceof Uint8Array ? [sealed] : sealed;
   const total = parts.reduce((sum, p) => sum + p.length, 0);
   if (total < SEAL_TAG_BYTES) {
@@ -94,7 +101,12 @@ export function openSegment(sealed: Uint8Array | readonly Uint8Array[], context:
   const decipher = createDecipheriv('aes-256-gcm', segmentKeyOf(context), nonceOf(context.index));
   decipher.setAAD(aadOf(context));
   const bodySize = total - SEAL_TAG_BYTES;
-  const out = new Uint8Array(bodySize);
+  if (into !== undefined && (!(into instanceof Uint8Array) || into.length < bodySize)) {
+    throw storageError('STORAGE_BAD_INPUT', `Give a buffer of at least ${bodySize} bytes to open into.`, {
+      length: into instanceof Uint8Array ? into.length : typeof into,
+    });
+  }
+  const out = into ? into.subarray(0, bodySize) : new Uint8Array(bodySize);
   const tag = new Uint8Array(SEAL_TAG_BYTES);
   let read = 0;
   let written = 0;

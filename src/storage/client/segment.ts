@@ -34,6 +34,11 @@ export type EncodeSegmentParameters = {
   n: number;
   /** Defaults to the erasure coder's choice for the shape; record it in the manifest. */
   algorithm?: ErasureAlgorithm;
+  /**
+   * A buffer of at least n × shardSize bytes to code into (e.g. one reused across segments); the
+   * pieces are views of it. The plaintext may lie at its start: it is then sealed in place.
+   */
+  into?: Uint8Array;
 };
 
 /** One coded piece with its commitment. */
@@ -69,6 +74,8 @@ export type DecodeSegmentParameters = {
    * names every corrupt piece, which repair and reputation want. Default false.
    */
   checkAll?: boolean;
+  /** Where the plaintext goes (at least sealedSize − 16 bytes; the result is a view of it). */
+  into?: Uint8Array;
 };
 
 /** What {@link decodeSegment} returns. */
@@ -110,9 +117,28 @@ export function encodeSegment(parameters: EncodeSegmentParameters): EncodeSegmen
   }
   const sealedSize = sealedSizeOf(plaintext.length);
   const shardSize = shardSizeOf(sealedSize, k);
-  const all = new Uint8Array(n * shardSize);
+  const { into } = parameters;
+  if (into !== undefined && (!(into instanceof Uint8Array) || into.length < n * shardSize)) {
+    throw storageError(
+      'STORAGE_BAD_INPUT',
+      `Give a buffer of at least ${n * shardSize} bytes to code into.`,
+      {
+        length: into instanceof Uint8Array ? into.length : typeof into,
+      },
+    );
+  }
+  if (
+    into?.buffer === plaintext.buffer &&
+    plaintext.byteOffset !== into.byteOffset &&
+    plaintext.byteOffset < into.byteOffset + n * shardSize &&
+    into.byteOffset < plaintext.byteOffset + plaintext.length
+  ) {
+    throw storageError('STORAGE_BAD_INPUT', 'A plaintext inside the buffer to code into must start it.', {});
+  }
+  const all = into ? into.subarray(0, n * shardSize) : new Uint8Array(n * shardSize);
   const shard = (i: number) => all.subarray(i * shardSize, (i + 1) * shardSize);
   sealSegment(plaintext, { fileId, index, segmentKey }, all);
+  all.fill(0, sealedSize, k * shardSize); // the data shards' padding (a reused buffer is not zero)
   coder.encodeBuffer(
     all.subarray(0, k * shardSize),
     Array.from({ length: n - k }, (_, j) => shard(k + j)),
@@ -193,7 +219,8 @@ export function decodeSegment(parameters: DecodeSegmentParameters): DecodeSegmen
   for (let j = 0; j < k && j * shardSize < sealedSize; j++) {
     parts.push(shards[j]!.subarray(0, Math.min(shardSize, sealedSize - j * shardSize)));
   }
-  return { plaintext: openSegment(parts, { fileId, index, segmentKey }), corrupt, used };
+  const plaintext = openSegment(parts, { fileId, index, segmentKey }, parameters.into);
+  return { plaintext, corrupt, used };
 }
 
 /** Rebuilds the missing data shards from the k good pieces into one new buffer. */

@@ -18,6 +18,9 @@ import { chunkCount, verifyChunk } from '../client/pieces.ts';
 import { buildChunkTree } from './chunks.ts';
 import { pathOf, readPieceChunk, removePieceFile, scanPieceFiles, writePieceFile } from './pieceFiles.ts';
 
+/** Bytes per read when a piece is streamed out. */
+const READ_CHUNK = 1 << 20;
+
 /** One indexed piece. Times are unix seconds. */
 export type PieceRecord = {
   pieceId: Hex;
@@ -221,7 +224,9 @@ export function createPieceStore(init: PieceStoreInit): PieceStore {
           cause: e,
         });
       }
-      return { record, stream: fh.createReadStream() };
+      // Reads of 1 MiB rather than the default 64 KiB: a sixteenth of the file-system calls and socket
+      // writes per piece, the better part of what serving a piece costs a node.
+      return { record, stream: fh.createReadStream({ highWaterMark: READ_CHUNK }) };
     },
 
     async readChunk(pieceId, index) {
