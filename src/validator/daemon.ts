@@ -136,6 +136,8 @@ export function createValidator(config: ValidatorConfig): ValidatorDaemon {
     },
   });
   let lastRepair = 0;
+  let settling: Promise<void> | undefined;
+  let repairing: Promise<void> | undefined;
 
   async function ensureJoined(url: string): Promise<void> {
     const v = await clients.public.readContract({
@@ -199,10 +201,26 @@ export function createValidator(config: ValidatorConfig): ValidatorDaemon {
     }
     await runChallenges(epoch, now);
     await finalise(epoch, now);
-    await settler.tick(epoch, now);
-    if (config.repairEveryMs > 0 && Date.now() - lastRepair >= config.repairEveryMs) {
+    // Storage settlement and repair wait on peers and move pieces: they run beside the tick, one
+    // of each at a time, so that they never delay challenges or the reward root.
+    if (!settling)
+      settling = settler
+        .tick(epoch, now)
+        .catch((e: unknown) =>
+          log.warn({ err: (e as Error).message, code: (e as DepinError).code }, 'storage settlement failed'),
+        )
+        .finally(() => {
+          settling = undefined;
+        });
+    if (!repairing && config.repairEveryMs > 0 && Date.now() - lastRepair >= config.repairEveryMs) {
       lastRepair = Date.now();
-      await repairs.work();
+      repairing = repairs
+        .work()
+        .catch((e: unknown) => log.warn({ err: (e as Error).message }, 'repair round failed'))
+        .then(() => undefined)
+        .finally(() => {
+          repairing = undefined;
+        });
     }
   }
 
@@ -410,6 +428,7 @@ export function createValidator(config: ValidatorConfig): ValidatorDaemon {
       stopped = true;
       if (timer) clearTimeout(timer);
       await ticking;
+      await Promise.all([settling, repairing]);
       await claims.stop();
       await server?.stop();
       store.close();
