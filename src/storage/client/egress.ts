@@ -8,7 +8,7 @@
  * vouchers reach each node in order and a refused one is taken back.
  */
 import type { Hex } from 'viem';
-import { creditsAbi, egressPaymentsAbi, tokenAbi } from '../../chain/abi/index.ts';
+import { egressPaymentsAbi } from '../../chain/abi/index.ts';
 import { DepinError } from '../../core/errors.ts';
 import { fetchJson } from '../../core/http.ts';
 import { egressCost } from '../node/egressCharge.ts';
@@ -19,6 +19,7 @@ import {
   parseVoucher,
   signEgressVoucher,
 } from '../node/egressVoucher.ts';
+import { ensureCredits } from './credits.ts';
 import type { Manifest } from './manifest.ts';
 import type { StorageClient } from './storageClient.ts';
 import type { StorageNodeRef } from './transport.ts';
@@ -213,36 +214,7 @@ export async function readEgressDeposit(sc: EgressClient): Promise<{ balance: bi
 export async function depositEgress(sc: EgressClient, amount: bigint): Promise<{ balance: bigint }> {
   if (amount <= 0n) throw new DepinError('EGRESS_BAD_AMOUNT', 'Deposit a positive number of Credits.');
   const c = sc.deployment.contracts;
-  const pub = sc.clients.public;
-  const me = sc.account.address;
-  const credits = await pub.readContract({
-    address: c.Credits,
-    abi: creditsAbi,
-    functionName: 'balanceOf',
-    args: [me],
-  });
-  if (credits < amount) {
-    const per = await pub.readContract({
-      address: c.Credits,
-      abi: creditsAbi,
-      functionName: 'quoteMint',
-      args: [10n ** 18n],
-    });
-    // One hundredth of a token of margin: the price may move between the quote and the mint.
-    const tokens = ((amount - credits) * 10n ** 18n) / (per || 1n) + 10n ** 16n;
-    await sc.clients.write({
-      address: c.Token,
-      abi: tokenAbi,
-      functionName: 'approve',
-      args: [c.Credits, tokens],
-    });
-    await sc.clients.write({
-      address: c.Credits,
-      abi: creditsAbi,
-      functionName: 'mint',
-      args: [me, tokens, amount - credits],
-    });
-  }
+  await ensureCredits(sc, amount);
   await sc.clients.write({
     address: c.EgressPayments,
     abi: egressPaymentsAbi,

@@ -5,11 +5,12 @@
  * leaves no deal paying for data that is not stored (nodes collect unclaimed pieces).
  */
 import { encodePacked, type Hex, keccak256 } from 'viem';
-import { creditsAbi, paramsAbi, storageDealsAbi, tokenAbi } from '../../chain/abi/index.ts';
+import { paramsAbi, storageDealsAbi } from '../../chain/abi/index.ts';
 import { paramKey } from '../../chain/deploy.ts';
 import { DepinError } from '../../core/errors.ts';
 import type { Envelope } from '../../core/messages.ts';
 import { bindDeal } from './bindDeal.ts';
+import { ensureCredits } from './credits.ts';
 import { createFileId } from './fileId.ts';
 import { createSegmentKey, fileKey, manifestId, manifestKey, wrapSegmentKey } from './keys.ts';
 import { dealRoot, type Manifest, type ManifestSegment, sealManifest } from './manifest.ts';
@@ -243,7 +244,6 @@ async function openDeal(
 ): Promise<bigint> {
   const c = sc.deployment.contracts;
   const pub = sc.clients.public;
-  const me = sc.account.address;
   const epochsPerDay = Math.max(1, Math.round(86400 / sc.deployment.settings.epochLength));
   const duration = d.permanent ? 0 : (d.durationEpochs ?? epochsPerDay);
   const priceGiB = await pub.readContract({
@@ -261,33 +261,7 @@ async function openDeal(
         args: [BigInt(d.size)],
       })
     : price * BigInt(duration);
-  const balance = await pub.readContract({
-    address: c.Credits,
-    abi: creditsAbi,
-    functionName: 'balanceOf',
-    args: [me],
-  });
-  if (balance < escrow) {
-    const per = await pub.readContract({
-      address: c.Credits,
-      abi: creditsAbi,
-      functionName: 'quoteMint',
-      args: [10n ** 18n],
-    });
-    const tokens = ((escrow - balance) * 10n ** 18n) / (per || 1n) + 10n ** 16n;
-    await sc.clients.write({
-      address: c.Token,
-      abi: tokenAbi,
-      functionName: 'approve',
-      args: [c.Credits, tokens],
-    });
-    await sc.clients.write({
-      address: c.Credits,
-      abi: creditsAbi,
-      functionName: 'mint',
-      args: [me, tokens, escrow - balance],
-    });
-  }
+  await ensureCredits(sc, escrow);
   const receipt = await sc.clients.write({
     address: c.StorageDeals,
     abi: storageDealsAbi,
