@@ -81,6 +81,10 @@ export async function storeFile(sc: StorageClient, p: StoreFileParameters): Prom
     return { size: plaintext.length, segmentKey, encoded };
   };
   let next = segmentCount > 0 ? startEncoding(0) : undefined;
+  // Once a segment has `success` pieces stored, the next one starts uploading while its slowest
+  // pieces finish (or are cut) in the background: one such tail at a time, so at most three
+  // segment buffers exist (uploading, its predecessor's tail, the next one being coded).
+  let tail: Promise<void> = Promise.resolve();
   for (let i = 0; i < segmentCount; i++) {
     const { size, segmentKey, encoded: pending } = next!;
     next = i + 1 < segmentCount ? startEncoding(i + 1) : undefined;
@@ -91,18 +95,23 @@ export async function storeFile(sc: StorageClient, p: StoreFileParameters): Prom
       ...(p.geofence ? { geofence: p.geofence } : {}),
     });
     requireNodes(targets.length, success, `Segment ${i}`);
-    const placed = await uploadLongTail(sc, receipts, encoded.pieces, targets, success);
-    if (workers) spare.push(new Uint8Array(encoded.pieces[0]!.data.buffer));
-    segments.push({
-      index: i,
-      size: encoded.size,
-      sealedSize: encoded.sealedSize,
-      wrappedKey: wrapSegmentKey(fkey, segmentKey, { fileId, index: i }),
-      pieces: placed,
+    const upload = uploadLongTail(sc, receipts, encoded.pieces, targets, success);
+    await upload.enough;
+    await tail;
+    tail = upload.all.then((placed) => {
+      if (workers) spare.push(new Uint8Array(encoded.pieces[0]!.data.buffer));
+      segments[i] = {
+        index: i,
+        size: encoded.size,
+        sealedSize: encoded.sealedSize,
+        wrappedKey: wrapSegmentKey(fkey, segmentKey, { fileId, index: i }),
+        pieces: placed,
+      };
+      done += size;
+      p.onProgress?.(done, p.data.length);
     });
-    done += size;
-    p.onProgress?.(done, p.data.length);
   }
+  await tail;
   const manifest: Manifest = {
     version: 1,
     fileId,
@@ -177,23 +186,29 @@ export async function storeFile(sc: StorageClient, p: StoreFileParameters): Prom
 }
 
 /**
- * Starts every upload at once. Once `success` pieces are stored, the others get a short grace
- * (half the time taken so far, at least 250 ms) and are then cancelled: a slow node never holds the
- * upload back, while a healthy network still receives every piece.
+ * Starts every upload at once. Once `success` pieces are stored (`enough` resolves), the others get
+ * a short grace (half the time taken so far, at least 250 ms) and are then cancelled (`all`
+ * resolves with what was placed): a slow node never holds the upload back, while a healthy network
+ * still receives every piece. Both reject with STORAGE_UPLOAD_FAILED when fewer than `success` were
+ * stored.
  */
-async function uploadLongTail(
+function uploadLongTail(
   sc: StorageClient,
   receipts: Map<string, Envelope>,
   pieces: { index: number; data: Uint8Array; pieceRoot: Hex; pieceId: Hex }[],
   targets: StorageNodeRef[],
   success: number,
-): Promise<ManifestSegment['pieces']> {
+): { enough: Promise<void>; all: Promise<ManifestSegment['pieces']> } {
   const placed: ManifestSegment['pieces'] = [];
   const controller = new AbortController();
   const errors: string[] = [];
   const started = performance.now();
   let grace: NodeJS.Timeout | undefined;
-  await Promise.all(
+  let reached: () => void = () => {};
+  const enough = new Promise<void>((resolve) => {
+    reached = resolve;
+  });
+  const all = Promise.all(
     targets.map(async (node, j) => {
       const piece = pieces[j]!;
       try {
@@ -216,25 +231,31 @@ async function uploadLongTail(
           node: node.id,
         });
         receipts.set(`${piece.pieceId}:${node.id}`, receipt);
-        if (placed.length === success && placed.length < targets.length) {
-          grace = setTimeout(() => controller.abort(), Math.max(250, (performance.now() - started) / 2));
+        if (placed.length === success) {
+          reached();
+          if (placed.length < targets.length)
+            grace = setTimeout(() => controller.abort(), Math.max(250, (performance.now() - started) / 2));
         }
       } catch (e) {
         if (!controller.signal.aborted) errors.push(`${node.id}: ${(e as Error).message}`);
       }
     }),
-  );
-  clearTimeout(grace);
-  if (placed.length < success) {
-    throw new DepinError(
-      'STORAGE_UPLOAD_FAILED',
-      `Only ${placed.length} of the ${success} pieces a segment needs were stored.`,
-      {
-        details: { placed: placed.length, needed: success, errors: errors.slice(0, 5) },
-      },
-    );
-  }
-  return placed.sort((a, b) => a.index - b.index);
+  ).then(() => {
+    clearTimeout(grace);
+    if (placed.length < success) {
+      throw new DepinError(
+        'STORAGE_UPLOAD_FAILED',
+        `Only ${placed.length} of the ${success} pieces a segment needs were stored.`,
+        {
+          details: { placed: placed.length, needed: success, errors: errors.slice(0, 5) },
+        },
+      );
+    }
+    return placed.sort((a, b) => a.index - b.index);
+  });
+  // Too few pieces: `enough` fails as `all` does.
+  all.catch(() => {});
+  return { enough: Promise.race([enough, all.then(() => undefined)]), all };
 }
 
 /** Escrows the deal's price (minting credits from tokens if needed) and creates it. */
