@@ -11,7 +11,7 @@
  * Usage: npm run bench -- storage [--size MiB] [--nodes N]
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, renameSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -68,8 +68,10 @@ export async function main(args: string[]): Promise<void> {
   const httpGet = got.length / ((performance.now() - t0) / 1000);
   await http.close();
 
+  rmSync(dir, { recursive: true, force: true });
+  const netDir = mkdtempSync(join(tmpdir(), 'depin-bench-net-'));
   const net = await startLocalNetwork({
-    dir: mkdtempSync(join(tmpdir(), 'depin-bench-net-')),
+    dir: netDir,
     nodes,
     validators: 1,
     port: 0,
@@ -103,6 +105,8 @@ export async function main(args: string[]): Promise<void> {
     report({ bench: 'storage', case: 'expansion', value: total / k, unit: 'x' });
   } finally {
     await net.stop();
+    // Each run stores the file twice over on disk: leave nothing behind.
+    rmSync(netDir, { recursive: true, force: true });
   }
 
   // Audits: verify chunk proofs of an 8 MiB piece (a 64 MiB segment at k = 8).

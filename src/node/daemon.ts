@@ -49,7 +49,8 @@ export function createNode(config: NodeConfig): NodeDaemon {
   const log = config.log;
   mkdirSync(config.dataDir, { recursive: true });
   const db = new DatabaseSync(join(config.dataDir, 'node.sqlite'));
-  db.exec('PRAGMA journal_mode = WAL');
+  // Used nonces only: losing the last commits to a power cut reopens at most their (short) expiry.
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL');
   const clients = createChainClients({ rpc: config.rpc, chainId: d.chainId, account: config.account });
   const metrics = createMetrics('depin_node');
   const validatorCache = new Map<string, { active: boolean; at: number }>();

@@ -21,6 +21,8 @@ import type { Route } from '../../core/http.ts';
 import { signMessage, verifyEnvelope } from '../../core/messages.ts';
 import type { NodeComponents, NodeService } from '../../node/service.ts';
 import { dealRoot } from '../client/manifest.ts';
+import { CHUNK_SIZE } from '../client/pieces.ts';
+import { buildChunkTree, createChunkHasher } from './chunks.ts';
 import { createDealReader, DEAL_BINDING_MAX_BODY, type DealReader, parseDealBinding } from './dealBinding.ts';
 import { createEgress, type EgressInit } from './egress.ts';
 import { readOrderHeader } from './orderHeader.ts';
@@ -355,6 +357,10 @@ export function storage(init: StorageInit): (c: StorageComponents) => NodeServic
       routes,
       store,
       async start() {
+        // Build the commitment's WebAssembly now rather than on the first upload.
+        const warm = createChunkHasher();
+        warm.update(new Uint8Array(CHUNK_SIZE));
+        buildChunkTree(warm.digest());
         collect();
         timer = setInterval(collect, init.gcEveryMs ?? 60_000);
         timer.unref();
