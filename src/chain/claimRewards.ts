@@ -1,8 +1,7 @@
-type ClaimDeps = { clients: ChainClients; deployment: Deployment; account: { address: Hex }; log: Logger };
-
 /**
- * Claims an account's rewards (nodes and validators alike): asks validators for its proof against the root on chain, checks the
- * proof locally, and calls `Rewards.claim` when cumulative exceeds what was already claimed.
+ * Claims an account's cumulative earnings — Token rewards and storage Credits alike: asks validators
+ * for its proof against the root on chain, checks the proof locally, and claims when cumulative
+ * exceeds what was already claimed.
  */
 import type { Hex } from 'viem';
 import { isDepinError } from '../core/errors.ts';
@@ -14,26 +13,79 @@ import type { ChainClients } from './clients.ts';
 import type { Deployment } from './deployment.ts';
 import { readRewardsState, readValidators, VALIDATOR_STATUS } from './reads.ts';
 
+type ClaimDeps = { clients: ChainClients; deployment: Deployment; account: { address: Hex }; log: Logger };
+
 export type RewardProof = { root: Hex; epoch: string; account: Hex; amount: string; proof: Hex[] };
 
-/** Fetches a proof for `account` from the first validator that has one for the on-chain root. */
-export async function fetchRewardProof(
-  c: Pick<ClaimDeps, 'clients' | 'deployment'>,
-  account: Hex,
-): Promise<RewardProof | undefined> {
-  const state = await readRewardsState(c.clients.public, c.deployment);
-  if (/^0x0+$/.test(state.root)) return undefined;
+/** Where an account's cumulative earnings are claimed: Token rewards, or storage Credits. */
+type ClaimSource = {
+  what: string;
+  /** The validators' route serving `{root, epoch, account, amount, proof}` for an account. */
+  path: string;
+  root(c: ClaimDeps): Promise<Hex>;
+  claimed(c: ClaimDeps, account: Hex): Promise<bigint>;
+  claim(c: ClaimDeps, account: Hex, cumulative: bigint, proof: Hex[]): Promise<unknown>;
+};
+
+const REWARDS: ClaimSource = {
+  what: 'rewards',
+  path: '/v1/rewards/',
+  root: async (c) => (await readRewardsState(c.clients.public, c.deployment)).root,
+  claimed: (c, account) =>
+    c.clients.public.readContract({
+      address: c.deployment.contracts.Rewards,
+      abi: rewardsAbi,
+      functionName: 'claimed',
+      args: [account],
+    }),
+  claim: (c, account, cumulative, proof) =>
+    c.clients.write({
+      address: c.deployment.contracts.Rewards,
+      abi: rewardsAbi,
+      functionName: 'claim',
+      args: [account, cumulative, proof],
+    }),
+};
+
+const STORAGE_CREDITS: ClaimSource = {
+  what: 'storage credits',
+  path: '/v1/storage/credits/',
+  root: (c) =>
+    c.clients.public.readContract({
+      address: c.deployment.contracts.StorageDeals,
+      abi: storageDealsAbi,
+      functionName: 'paymentsRoot',
+    }),
+  claimed: (c, account) =>
+    c.clients.public.readContract({
+      address: c.deployment.contracts.StorageDeals,
+      abi: storageDealsAbi,
+      functionName: 'claimed',
+      args: [account],
+    }),
+  claim: (c, account, cumulative, proof) =>
+    c.clients.write({
+      address: c.deployment.contracts.StorageDeals,
+      abi: storageDealsAbi,
+      functionName: 'claimCredits',
+      args: [account, cumulative, proof],
+    }),
+};
+
+/** A proof for `account` from the first validator whose copy builds the root on chain. */
+async function fetchProof(c: ClaimDeps, source: ClaimSource, account: Hex): Promise<RewardProof | undefined> {
+  const root = await source.root(c);
+  if (/^0x0+$/.test(root)) return undefined;
   const validators = (await readValidators(c.clients.public, c.deployment)).filter(
     (v) => v.status !== VALIDATOR_STATUS.none,
   );
   for (const v of validators) {
     try {
-      const p = await fetchJson<RewardProof>(`${v.endpoint.replace(/\/$/, '')}/v1/rewards/${account}`, {
+      const p = await fetchJson<RewardProof>(`${v.endpoint.replace(/\/$/, '')}${source.path}${account}`, {
         timeoutMs: 5000,
       });
-      if (p.root.toLowerCase() !== state.root.toLowerCase()) continue;
-      if (BigInt(p.amount) > 0n && !verifyRewardProof(state.root, account, BigInt(p.amount), p.proof))
-        continue;
+      if (p.root.toLowerCase() !== root.toLowerCase()) continue;
+      if (BigInt(p.amount) > 0n && !verifyRewardProof(root, account, BigInt(p.amount), p.proof)) continue;
       return p;
     } catch {
       // next validator
@@ -42,30 +94,16 @@ export async function fetchRewardProof(
   return undefined;
 }
 
-/**
- * One claim attempt. Returns the amount paid (0n when nothing was due).
- *
- * @example const paid = await claimRewards(components);
- */
-export async function claimRewards(c: ClaimDeps): Promise<bigint> {
-  const account = c.account.address;
-  const proof = await fetchRewardProof(c, account.toLowerCase() as Hex);
+/** One claim attempt from `source`. Returns the amount paid (0n when nothing was due). */
+async function claimFrom(c: ClaimDeps, source: ClaimSource): Promise<bigint> {
+  const account = c.account.address.toLowerCase() as Hex;
+  const proof = await fetchProof(c, source, account);
   if (!proof) return 0n;
   const cumulative = BigInt(proof.amount);
-  const claimed = await c.clients.public.readContract({
-    address: c.deployment.contracts.Rewards,
-    abi: rewardsAbi,
-    functionName: 'claimed',
-    args: [account],
-  });
+  const claimed = await source.claimed(c, account);
   if (cumulative <= claimed) return 0n;
   try {
-    await c.clients.write({
-      address: c.deployment.contracts.Rewards,
-      abi: rewardsAbi,
-      functionName: 'claim',
-      args: [account, cumulative, proof.proof],
-    });
+    await source.claim(c, account, cumulative, proof.proof);
   } catch (e) {
     // A newer root may have landed between reading and sending; the next attempt uses it.
     if (isDepinError(e, 'INVALID_PROOF') || isDepinError(e, 'NOTHING_TO_CLAIM')) return 0n;
@@ -73,63 +111,20 @@ export async function claimRewards(c: ClaimDeps): Promise<bigint> {
   }
   c.log.info(
     { amount: String(cumulative - claimed), cumulative: String(cumulative), epoch: proof.epoch },
-    'rewards claimed',
+    `${source.what} claimed`,
   );
   return cumulative - claimed;
 }
 
 /**
- * One claim of the account's storage Credits (StorageDeals): the proof from the first validator
- * whose copy builds the on-chain payments root. Returns the amount paid (0n when nothing was due).
+ * One claim of the account's Token rewards (nodes and validators alike).
+ *
+ * @example const paid = await claimRewards(components);
  */
-export async function claimStorageCredits(c: ClaimDeps): Promise<bigint> {
-  const d = c.deployment;
-  const read = <N extends 'paymentsRoot'>(functionName: N) =>
-    c.clients.public.readContract({ address: d.contracts.StorageDeals, abi: storageDealsAbi, functionName });
-  const root = await read('paymentsRoot');
-  if (/^0x0+$/.test(root)) return 0n;
-  const account = c.account.address.toLowerCase() as Hex;
-  const validators = (await readValidators(c.clients.public, d)).filter(
-    (v) => v.status === VALIDATOR_STATUS.active,
-  );
-  for (const v of validators) {
-    let p: RewardProof;
-    try {
-      p = await fetchJson<RewardProof>(`${v.endpoint.replace(/\/$/, '')}/v1/storage/credits/${account}`, {
-        timeoutMs: 5000,
-      });
-    } catch {
-      continue;
-    }
-    const cumulative = BigInt(p.amount);
-    if (p.root.toLowerCase() !== root.toLowerCase() || cumulative === 0n) continue;
-    if (!verifyRewardProof(root, account, cumulative, p.proof)) continue;
-    const claimed = await c.clients.public.readContract({
-      address: d.contracts.StorageDeals,
-      abi: storageDealsAbi,
-      functionName: 'claimed',
-      args: [account],
-    });
-    if (cumulative <= claimed) return 0n;
-    try {
-      await c.clients.write({
-        address: d.contracts.StorageDeals,
-        abi: storageDealsAbi,
-        functionName: 'claimCredits',
-        args: [account, cumulative, p.proof],
-      });
-    } catch (e) {
-      if (isDepinError(e, 'INVALID_PROOF') || isDepinError(e, 'NOTHING_TO_CLAIM')) return 0n;
-      throw e;
-    }
-    c.log.info(
-      { amount: String(cumulative - claimed), cumulative: String(cumulative) },
-      'storage credits claimed',
-    );
-    return cumulative - claimed;
-  }
-  return 0n;
-}
+export const claimRewards = (c: ClaimDeps): Promise<bigint> => claimFrom(c, REWARDS);
+
+/** One claim of the account's storage Credits (StorageDeals payments and repair fees). */
+export const claimStorageCredits = (c: ClaimDeps): Promise<bigint> => claimFrom(c, STORAGE_CREDITS);
 
 /**
  * Claims every `everyMs` until stopped (rewards, then storage Credits); failures are logged and retried next round.

@@ -28,7 +28,7 @@ import { createMetrics } from '../core/metrics.ts';
 import { challengeSchedule } from '../core/schedule.ts';
 import { DEFAULT_EGRESS_TOP_UP } from '../storage/client/egress.ts';
 import { AUDIT_SLOT_BASE, auditPiece } from '../storage/validator/audit.ts';
-import { createPlacementStore, verifyPlacements } from '../storage/validator/placements.ts';
+import { createPlacementStore, placementRoute } from '../storage/validator/placements.ts';
 import { sampleAudits } from '../storage/validator/sampling.ts';
 import { validatorRoutes } from './api.ts';
 import { challengeNode } from './challenger.ts';
@@ -377,27 +377,11 @@ export function createValidator(config: ValidatorConfig): ValidatorDaemon {
           metrics.route,
           ...settler.routes,
           ...repairs.routes,
-          {
-            method: 'POST',
-            path: '/v1/storage/placements',
-            handler: async ({ body }) => {
-              const verified = await verifyPlacements(body, {
-                clients,
-                deployment: d,
-                domain,
-                nodes: () => readNodes(clients.public, d),
-              });
-              const accepted = placements.add(verified.placements);
-              placements.addLayout(
-                verified.placements[0]!.dealId,
-                verified.pieceIds,
-                verified.segments,
-                verified.replicas,
-              );
-              log.info({ accepted }, 'placements accepted');
-              return { status: 201, body: { accepted } };
-            },
-          },
+          placementRoute({
+            store: placements,
+            log,
+            verify: { clients, deployment: d, domain, nodes: () => readNodes(clients.public, d) },
+          }),
           ...validatorRoutes({
             store,
             me,

@@ -74,6 +74,7 @@ export function createStorageSettler(deps: StorageSettlerDeps) {
   const read = <N extends 'nextEpoch' | 'stateHash'>(functionName: N) =>
     pub.readContract({ address: d.contracts.StorageDeals, abi: storageDealsAbi, functionName });
 
+  let treeFor: { hash: Hex; tree: ReturnType<typeof buildRewardTree> } | undefined;
   const putState = (s: StorageState): Hex => {
     const hash = storageStateHash(s);
     store.set(`storageState:${hash}`, JSON.stringify(stateToJson(s)));
@@ -324,7 +325,9 @@ export function createStorageSettler(deps: StorageSettlerDeps) {
           throw new DepinError('STATE_UNKNOWN', `No storage state for the on-chain hash ${hash} yet.`, {
             status: 503,
           });
-        const tree = buildRewardTree(s.cumulative);
+        // One tree per settled state: nodes ask for their proofs every claim round.
+        if (treeFor?.hash !== hash) treeFor = { hash, tree: buildRewardTree(s.cumulative) };
+        const tree = treeFor.tree;
         const amount = tree.amountOf(account);
         return {
           body: {

@@ -183,14 +183,7 @@ export async function getPiece(
   },
 ): Promise<Uint8Array> {
   const send = async (voucher: string | undefined) => {
-    const order = await signMessage(p.account, p.domain, 'GetOrder', {
-      client: p.account.address,
-      node: p.node.id,
-      pieceId: p.pieceId,
-      size: BigInt(p.size),
-      expiry: expiry(p.ttl),
-      nonce: nonce(),
-    });
+    const order = await signGetOrder(p);
     const res = await exchange(url(p.node, p.pieceId), {
       method: 'GET',
       headers: {
@@ -218,6 +211,18 @@ export async function getPiece(
   return bytes;
 }
 
+/** A fresh GetOrder for one piece (GET and HEAD take the same order). */
+function signGetOrder(p: Common & { pieceId: Hex; size: number }) {
+  return signMessage(p.account, p.domain, 'GetOrder', {
+    client: p.account.address,
+    node: p.node.id,
+    pieceId: p.pieceId,
+    size: BigInt(p.size),
+    expiry: expiry(p.ttl),
+    nonce: nonce(),
+  });
+}
+
 const ok = (res: IncomingMessage) => (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
 
 /** Asks a node to drop a piece this client stored. */
@@ -238,14 +243,7 @@ export async function deletePiece(p: Common & { pieceId: Hex }): Promise<void> {
 
 /** Whether the node holds the piece: a signed HEAD (no bytes move, no egress is counted). */
 export async function hasPiece(p: Common & { pieceId: Hex; size: number }): Promise<boolean> {
-  const order = await signMessage(p.account, p.domain, 'GetOrder', {
-    client: p.account.address,
-    node: p.node.id,
-    pieceId: p.pieceId,
-    size: BigInt(p.size),
-    expiry: expiry(p.ttl),
-    nonce: nonce(),
-  });
+  const order = await signGetOrder(p);
   try {
     const res = await fetch(url(p.node, p.pieceId), {
       method: 'HEAD',

@@ -107,26 +107,8 @@ export async function repairSegment(p: {
   for (const [i, x] of job.pieces.entries()) {
     if (have.size >= job.k) break;
     if (!x) continue;
-    for (const holder of x.healthy) {
-      const node = p.nodes.get(holder.toLowerCase());
-      if (!node) continue;
-      try {
-        const data = await getPiece({
-          account: p.account,
-          domain: p.domain,
-          node,
-          pieceId: x.pieceId,
-          size: x.size,
-          ...(p.payer ? { payer: p.payer } : {}),
-        });
-        if (pieceRoot(data) === x.pieceRoot.toLowerCase()) {
-          have.set(i, data);
-          break;
-        }
-      } catch (e) {
-        errors.push(`${holder}: ${(e as DepinError).code ?? (e as Error).message}`);
-      }
-    }
+    const data = await fetchGood(p, x, errors);
+    if (data) have.set(i, data);
   }
   if (have.size < job.k)
     throw new DepinError(
@@ -189,29 +171,12 @@ export async function repairReplica(p: {
   const { job } = p;
   const missing = job.copies - job.healthy.length;
   if (missing <= 0 || job.healthy.length === 0) return [];
-  let data: Uint8Array | undefined;
-  for (const holder of job.healthy) {
-    const node = p.nodes.get(holder.toLowerCase());
-    if (!node) continue;
-    try {
-      const got = await getPiece({
-        account: p.account,
-        domain: p.domain,
-        node,
-        pieceId: job.pieceId,
-        size: job.size,
-        ...(p.payer ? { payer: p.payer } : {}),
-      });
-      if (pieceRoot(got) === job.pieceRoot.toLowerCase()) {
-        data = got;
-        break;
-      }
-    } catch {
-      // next holder
-    }
-  }
+  const errors: string[] = [];
+  const data = await fetchGood(p, job, errors);
   if (!data)
-    throw new DepinError('STORAGE_TOO_FEW_PIECES', `No healthy holder served replica ${job.pieceId}.`);
+    throw new DepinError('STORAGE_TOO_FEW_PIECES', `No healthy holder served replica ${job.pieceId}.`, {
+      details: { needed: 1, available: 0, errors: errors.slice(0, 5) },
+    });
   const busy = new Set([...job.healthy, ...job.lost].map((h) => h.toLowerCase()));
   const out: RepairedPiece[] = [];
   for (const node of p.candidates) {
@@ -224,6 +189,38 @@ export async function repairReplica(p: {
     }
   }
   return out;
+}
+
+/** The piece from the first healthy holder whose bytes match its root; why the others failed goes to `errors`. */
+async function fetchGood(
+  p: {
+    account: LocalAccount;
+    domain: Domain;
+    nodes: ReadonlyMap<string, StorageNodeRef>;
+    payer?: EgressPayer;
+  },
+  x: { pieceId: Hex; pieceRoot: Hex; size: number; healthy: readonly Hex[] },
+  errors: string[],
+): Promise<Uint8Array | undefined> {
+  for (const holder of x.healthy) {
+    const node = p.nodes.get(holder.toLowerCase());
+    if (!node) continue;
+    try {
+      const data = await getPiece({
+        account: p.account,
+        domain: p.domain,
+        node,
+        pieceId: x.pieceId,
+        size: x.size,
+        ...(p.payer ? { payer: p.payer } : {}),
+      });
+      if (pieceRoot(data) === x.pieceRoot.toLowerCase()) return data;
+      errors.push(`${holder}: PIECE_CORRUPT`);
+    } catch (e) {
+      errors.push(`${holder}: ${(e as DepinError).code ?? (e as Error).message}`);
+    }
+  }
+  return undefined;
 }
 
 /** Uploads one rebuilt or copied piece under its deal and signs the repair report for it. */

@@ -12,6 +12,8 @@ import type { ChainClients } from '../../chain/clients.ts';
 import type { Deployment } from '../../chain/deployment.ts';
 import type { NodeRecord } from '../../chain/reads.ts';
 import { DepinError } from '../../core/errors.ts';
+import type { Route } from '../../core/http.ts';
+import type { Logger } from '../../core/log.ts';
 import { type Domain, verifyEnvelope } from '../../core/messages.ts';
 import { dealRoot } from '../client/manifest.ts';
 
@@ -286,5 +288,29 @@ export async function verifyPlacements(
     pieceIds: sub.pieceIds as Hex[],
     segments: sub.segments ?? [],
     replicas: sub.replicas ?? [],
+  };
+}
+
+/** `POST /v1/storage/placements`: a client tells where its deal's pieces are (201 `{accepted}`). */
+export function placementRoute(deps: {
+  store: PlacementStore;
+  log: Logger;
+  verify: Parameters<typeof verifyPlacements>[1];
+}): Route {
+  return {
+    method: 'POST',
+    path: '/v1/storage/placements',
+    handler: async ({ body }) => {
+      const verified = await verifyPlacements(body, deps.verify);
+      const accepted = deps.store.add(verified.placements);
+      deps.store.addLayout(
+        verified.placements[0]!.dealId,
+        verified.pieceIds,
+        verified.segments,
+        verified.replicas,
+      );
+      deps.log.info({ accepted }, 'placements accepted');
+      return { status: 201, body: { accepted } };
+    },
   };
 }
