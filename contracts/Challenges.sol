@@ -22,8 +22,8 @@ import {Token} from "./Token.sol";
 ///         LOST_PIECE), the challenger gets the deposit back plus CHALLENGE_REWARD_BPS of the slash.
 /// @dev Formats (docs/storage.md): a deal root is an OpenZeppelin StandardMerkleTree over
 ///      `[pieceId]` with encoding `bytes32`, so leaf = keccak256(keccak256(abi.encode(pieceId)));
-///      a piece root is a sorted-pair tree over keccak256(uint32 chunkIndex ‖ 1024-byte chunk), the
-///      last chunk zero-padded. Receipts are signed under the HTTP messages' domain ("depin", "1",
+///      a piece root is a sorted-pair keccak tree over sha256(uint32 chunkIndex ‖ 1024-byte chunk),
+///      the last chunk zero-padded. Receipts are signed under the HTTP messages' domain ("depin", "1",
 ///      chain id, verifyingContract = Registry) by the node's registered `signer` key.
 ///      The Registry burns a slash; the challenger's share is minted back (MINTER_ROLE), never more
 ///      than was just burned, so supply still falls by slash − share.
@@ -139,7 +139,7 @@ contract Challenges {
         if (c.status != STATUS_OPEN) revert ChallengeNotOpen(id, c.status);
         if (block.timestamp > c.deadline) revert DeadlinePassed(id, c.deadline);
         if (chunk.length != CHUNK_SIZE) revert BadChunkLength(chunk.length);
-        bytes32 leaf = keccak256(abi.encodePacked(c.chunkIndex, chunk));
+        bytes32 leaf = sha256(abi.encodePacked(c.chunkIndex, chunk));
         if (!MerkleProof.verifyCalldata(proof, c.pieceRoot, leaf)) revert InvalidChunkProof(id);
         c.status = STATUS_ANSWERED;
         address node = c.node;

@@ -156,7 +156,7 @@ export type AuditMessage = {
   expiry: bigint;
 };
 /**
- * The node's signed answer to an audit: `leaf` = keccak256(uint32be(chunk) ‖ the 1 KiB zero-padded
+ * The node's signed answer to an audit: `leaf` = sha256(uint32be(chunk) ‖ the 1 KiB zero-padded
  * chunk it sent), the Merkle leaf its proof starts from.
  */
 export type AuditResponseMessage = {

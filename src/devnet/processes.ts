@@ -11,6 +11,16 @@ import { DepinError } from '../core/errors.ts';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '../cli/main.ts');
 
+/**
+ * Node flags every daemon runs with (bin/depin.js sets the same in its shebang). A young
+ * generation of 2 × 16 MiB from the start: a node streaming uploads keeps each request's objects
+ * alive for a few scavenges, and with V8's default 1 MiB start they were promoted and the old
+ * generation filled every few hundred ms — 4 to 7 mark-compacts per node in one 256 MiB store on
+ * 8 nodes. With it: none, node CPU per store down from ~5.2 to ~3.4 s, store time down ~20 %.
+ * `DEPIN_DAEMON_FLAGS` (space-separated) adds flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+ */
+export const DAEMON_NODE_FLAGS = ['--min-semi-space-size=16'];
+
 export type Daemon = {
   name: string;
   args: string[];
@@ -39,7 +49,7 @@ export function createDaemon(name: string, args: string[], logFile: string, read
       // chain know it by that endpoint.
       const port = d.url ? new URL(d.url).port : undefined;
       const argv = port && !args.includes('--port') ? [...args, '--port', port] : args;
-      const proc = spawn(process.execPath, [MAIN, ...argv], {
+      const proc = spawn(process.execPath, [...DAEMON_NODE_FLAGS, ...extraFlags(), MAIN, ...argv], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env },
       });
@@ -93,4 +103,8 @@ export function createDaemon(name: string, args: string[], logFile: string, read
     },
   };
   return d;
+}
+
+function extraFlags(): string[] {
+  return (process.env['DEPIN_DAEMON_FLAGS'] ?? '').split(' ').filter(Boolean);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import { SimpleMerkleTree, StandardMerkleTree } from '@openzeppelin/merkle-tree';
+import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import {
   bytesToHex,
   encodePacked,
@@ -20,6 +20,7 @@ import {
   storageDealsAbi,
   tokenAbi,
 } from '../../src/chain/abi/index.ts';
+import { chunkProof, pieceRoot as pieceRootOf } from '../../src/storage/client/pieces.ts';
 import { approveToken, createFixture, E18, type Fixture, rejectsWithCode, tokenBalance } from './fixture.ts';
 
 // devnetSettings: CHALLENGE_DEPOSIT 1 DPN, CHALLENGE_WINDOW 30 s, SLASH_LOST_PIECE 20 DPN,
@@ -29,7 +30,6 @@ const WINDOW = 30;
 const SLASH = 20n * E18;
 const REWARD = (SLASH * 2500n) / 10_000n;
 const STAKE = 200n * E18;
-const CHUNK = 1024;
 const OPERATOR = 4; // the node's account (stake, payouts)
 const SIGNER = 14; // the node's registered signing key (receipts)
 const CLIENT = 10;
@@ -47,17 +47,9 @@ const PIECE_RECEIPT_TYPES = {
 
 type Receipt = { node: Hex; pieceId: Hex; pieceRoot: Hex; size: bigint; storedAt: bigint };
 
-/** A piece as docs/storage.md commits to it: 1 KiB chunks (last zero-padded), leaf = keccak(uint32be(i) ‖ chunk). */
+/** A piece committed the way nodes commit it (src/storage/client/pieces.ts, docs/storage.md §5). */
 function makePiece(bytes: Uint8Array, fileId: Hex, index: number) {
-  const chunks: Uint8Array[] = [];
-  for (let off = 0; off < bytes.length; off += CHUNK) {
-    const chunk = new Uint8Array(CHUNK);
-    chunk.set(bytes.subarray(off, off + CHUNK));
-    chunks.push(chunk);
-  }
-  const leaves = chunks.map((c, i) => keccak256(encodePacked(['uint32', 'bytes'], [i, bytesToHex(c)])));
-  const tree = SimpleMerkleTree.of(leaves);
-  const pieceRoot = tree.root as Hex;
+  const pieceRoot = pieceRootOf(bytes);
   const pieceId = keccak256(
     encodePacked(['bytes32', 'uint32', 'uint16', 'bytes32'], [fileId, 0, index, pieceRoot]),
   );
@@ -65,8 +57,8 @@ function makePiece(bytes: Uint8Array, fileId: Hex, index: number) {
     pieceId,
     pieceRoot,
     size: BigInt(bytes.length),
-    chunk: (i: number) => bytesToHex(chunks[i]!),
-    proof: (i: number) => tree.getProof(leaves[i]!) as Hex[],
+    chunk: (i: number) => bytesToHex(chunkProof(bytes, i).chunk),
+    proof: (i: number) => chunkProof(bytes, i).proof,
   };
 }
 

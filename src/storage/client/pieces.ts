@@ -1,30 +1,24 @@
 /**
  * Piece commitments (docs/storage.md §5–6): a piece is cut into 1 KiB chunks (the last zero-padded),
- * leaf i = keccak256(uint32be(i) ‖ chunk i) — the index is inside the leaf because sorted-pair trees
+ * leaf i = sha256(uint32be(i) ‖ chunk i) — the index is inside the leaf because sorted-pair trees
  * do not bind positions, and an audit must prove chunk i, not any chunk — and the piece root is the
- * `SimpleMerkleTree` root of those leaves. Audits ask for chunk i with its proof against the root.
+ * root of a sorted-pair keccak tree over the leaves in index order (OpenZeppelin's heap layout, leaf
+ * i at position m − 1 + i). Audits ask for chunk i with its proof against the root.
  *
- * Committing runs in one WebAssembly memory: the piece is copied in once, its leaves hashed there
- * (chunkLeaves.ts) and the tree built in place (sortedTree.ts).
+ * Leaves are hashed straight from the piece (chunkLeaves.ts) into the commitment memory, where the
+ * inner nodes are hashed in one WebAssembly call (sortedTree.ts).
  */
-import { concat, type Hex, keccak256, numberToBytes } from 'viem';
+import { type Hex, keccak256 } from 'viem';
 import { KECCAK_RESERVED_BYTES } from '../../core/keccak.ts';
-import { CHUNK_SCRATCH_BYTES, CHUNK_SIZE, instantiateChunkLeaves, writeChunkPadding } from './chunkLeaves.ts';
+import { CHUNK_SIZE, chunkLeaf, chunkLeaves } from './chunkLeaves.ts';
 import { storageError } from './errors.ts';
 import { bytes32, fileIdBytes } from './fileId.ts';
-import { buildSortedTree, commitmentKernel, sortedTreeProof, verifySortedProof } from './sortedTree.ts';
+import { commitmentKernel, hashIndexedTree, sortedTreeProof, verifySortedProof } from './sortedTree.ts';
 
 export { CHUNK_SIZE } from './chunkLeaves.ts';
 
 /** A chunk of a piece (always {@link CHUNK_SIZE} bytes, zero-padded) and its proof. */
 export type ChunkProof = { chunk: Uint8Array; proof: Hex[] };
-
-/** Chunks hashed per call into WebAssembly (see chunkLeaves.ts on why in batches). */
-const LEAF_BATCH = 64;
-const SCRATCH = KECCAK_RESERVED_BYTES;
-const DATA = SCRATCH + Math.ceil(CHUNK_SCRATCH_BYTES / 64) * 64;
-
-let chunkLeaves: ReturnType<typeof instantiateChunkLeaves> | undefined;
 
 /**
  * How many chunks a piece of `size` bytes has.
@@ -60,10 +54,10 @@ export function chunkProof(piece: Uint8Array, index: number): ChunkProof {
       chunks,
     });
   }
-  const { bytes, tree, positions } = commitPiece(piece);
+  const { bytes, tree, m } = commitPiece(piece);
   const chunk = new Uint8Array(CHUNK_SIZE);
   chunk.set(piece.subarray(index * CHUNK_SIZE, (index + 1) * CHUNK_SIZE));
-  return { chunk, proof: sortedTreeProof(bytes, tree, positions[index]!) };
+  return { chunk, proof: sortedTreeProof(bytes, tree, m - 1 + index) };
 }
 
 /**
@@ -80,8 +74,7 @@ export function verifyChunk(
 ): boolean {
   if (!(chunk instanceof Uint8Array) || chunk.length !== CHUNK_SIZE) return false;
   if (!Number.isInteger(index) || index < 0 || index > 0xffffffff) return false;
-  const leaf = keccak256(concat([numberToBytes(index, { size: 4 }), chunk]), 'bytes');
-  return verifySortedProof(pieceRoot, leaf, proof);
+  return verifySortedProof(pieceRoot, chunkLeaf(index, chunk), proof);
 }
 
 /**
@@ -107,27 +100,27 @@ export function pieceId(fileId: Hex, segment: number, index: number, pieceRoot: 
   return keccak256(preimage);
 }
 
-/** Hashes the piece's tree in the commitment memory; returns the memory, the tree and leaf positions. */
-function commitPiece(piece: Uint8Array): { bytes: Uint8Array; tree: number; positions: Uint32Array } {
+/** Hashes the piece's tree in the commitment memory; returns the memory, the tree and its leaf count. */
+function commitPiece(piece: Uint8Array): { bytes: Uint8Array; tree: number; m: number } {
   if (!(piece instanceof Uint8Array) || piece.length === 0) {
     throw storageError('STORAGE_BAD_INPUT', 'Commit a non-empty piece (a Uint8Array of at least 1 byte).', {
       size: piece instanceof Uint8Array ? 0 : typeof piece,
     });
   }
   const m = chunkCount(piece.length);
-  const hashes = DATA + m * CHUNK_SIZE;
-  const tree = hashes + 32 * m;
+  const tree = KECCAK_RESERVED_BYTES;
   const kernel = commitmentKernel(tree + 32 * (2 * m - 1));
-  chunkLeaves ??= instantiateChunkLeaves(kernel.memory);
   const bytes = new Uint8Array(kernel.memory.buffer);
-  writeChunkPadding(bytes, SCRATCH);
-  bytes.set(piece, DATA);
-  bytes.fill(0, DATA + piece.length, hashes);
-  for (let from = 0; from < m; from += LEAF_BATCH) {
-    chunkLeaves(DATA, from, Math.min(m, from + LEAF_BATCH), hashes, SCRATCH);
+  const leaves = tree + 32 * (m - 1);
+  const whole = Math.floor(piece.length / CHUNK_SIZE);
+  chunkLeaves(piece, 0, 0, whole, bytes, leaves);
+  if (whole < m) {
+    const last = new Uint8Array(CHUNK_SIZE);
+    last.set(piece.subarray(whole * CHUNK_SIZE));
+    chunkLeaves(last, 0, whole, 1, bytes, leaves + 32 * whole);
   }
-  const positions = buildSortedTree(kernel, hashes, m, tree);
-  return { bytes, tree, positions };
+  hashIndexedTree(kernel, tree, m);
+  return { bytes, tree, m };
 }
 
 function bytesToHex32(bytes: Uint8Array, at: number): Hex {

@@ -1,6 +1,8 @@
 /**
- * Sorted-pair keccak Merkle trees laid out exactly as @openzeppelin/merkle-tree's `SimpleMerkleTree`
- * builds them (the piece and deal commitments of docs/storage.md §5 and §8): the leaves sorted
+ * Sorted-pair keccak Merkle trees in OpenZeppelin's heap layout. The deal commitment of
+ * docs/storage.md §8 is laid out exactly as @openzeppelin/merkle-tree's `SimpleMerkleTree` builds
+ * it (`buildSortedTree`); a piece's tree (§5) keeps its leaves in index order (`hashIndexedTree`).
+ * The `SimpleMerkleTree` layout: the leaves sorted
  * ascending as big-endian numbers and stored from the end of a heap array of 2m−1 nodes (the
  * smallest leaf at index 2m−2), inner node i = keccak256(sort(node[2i+1], node[2i+2])). Proofs are
  * the siblings from a leaf up to the root, which OpenZeppelin's `MerkleProof.verify` accepts.
@@ -67,6 +69,20 @@ export function buildSortedTree(kernel: KeccakKernel, hashes: number, m: number,
   }
   if (m > 1) kernel.hashNodes(tree, 0, m - 1);
   return positions;
+}
+
+/**
+ * Hashes the inner nodes of a tree whose `m` leaves are already in place at heap positions
+ * `m − 1 … 2m − 2`, in index order, in the 32(2m−1) bytes at `tree`: the piece commitment's tree
+ * (docs/storage.md §5), whose leaves bind their own index, so they need no sorting. Leaf i's proof
+ * is `sortedTreeProof(bytes, tree, m - 1 + i)`, and OpenZeppelin's `MerkleProof.verify` accepts it.
+ *
+ * @example
+ * bytes.set(leaves, tree + 32 * (m - 1));
+ * hashIndexedTree(kernel, tree, m);
+ */
+export function hashIndexedTree(kernel: KeccakKernel, tree: number, m: number): void {
+  if (m > 1) kernel.hashNodes(tree, 0, m - 1);
 }
 
 /**

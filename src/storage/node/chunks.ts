@@ -1,32 +1,18 @@
 /**
  * The piece commitment of src/storage/client/pieces.ts (1 KiB chunks, the last zero-padded;
- * leaf i = keccak256(uint32be(i) ‖ chunk i); `pieceRoot` = the `SimpleMerkleTree` root of the
- * leaves), computed the way a node needs it: incrementally while an upload streams in, so a piece is
- * never held in memory whole, and a tree rebuilt from stored leaves for audits without rereading
- * the piece.
+ * leaf i = sha256(uint32be(i) ‖ chunk i); `pieceRoot` = the root of the sorted-pair keccak tree
+ * over the leaves in index order), computed the way a node needs it: incrementally while an upload
+ * streams in, so a piece is never held in memory whole, and a tree rebuilt from stored leaves for
+ * audits without rereading the piece.
  *
- * It runs the client's WebAssembly leaf hasher and tree builder on the same per-thread commitment
- * memory, synchronously inside each call, so concurrent uploads keep their state in their own
- * JavaScript buffers and never see each other's bytes in the shared memory.
+ * Leaves are hashed straight from the body's parts (only a chunk split across two parts is copied);
+ * the tree is built in the per-thread commitment memory, synchronously inside each call, so
+ * concurrent uploads never see each other's bytes there.
  */
 import type { Hex } from 'viem';
 import { KECCAK_RESERVED_BYTES } from '../../core/keccak.ts';
-import {
-  CHUNK_SCRATCH_BYTES,
-  CHUNK_SIZE,
-  type ChunkLeavesFunction,
-  instantiateChunkLeaves,
-  writeChunkPadding,
-} from '../client/chunkLeaves.ts';
-import { buildSortedTree, commitmentKernel, sortedTreeProof } from '../client/sortedTree.ts';
-
-/** Chunks hashed per WebAssembly call (see chunkLeaves.ts on why in batches). */
-const BATCH = 64;
-const SCRATCH = KECCAK_RESERVED_BYTES;
-const DATA = SCRATCH + Math.ceil(CHUNK_SCRATCH_BYTES / 64) * 64;
-const OUT = DATA + BATCH * CHUNK_SIZE;
-
-let chunkLeaves: ChunkLeavesFunction | undefined;
+import { CHUNK_SIZE, chunkLeaves } from '../client/chunkLeaves.ts';
+import { commitmentKernel, hashIndexedTree, sortedTreeProof } from '../client/sortedTree.ts';
 
 /**
  * Hashes a piece's chunk leaves as its bytes arrive, in any slicing.
@@ -48,7 +34,7 @@ export function createChunkHasher(): ChunkHasher {
   const pending = new Uint8Array(CHUNK_SIZE);
   let fill = 0;
   let size = 0;
-  let leaves = new Uint8Array(32 * BATCH);
+  let leaves = new Uint8Array(32 * 64);
   let count = 0;
   /** Hashes `n` whole chunks at `bytes[at..]` as chunks count, count+1, …  */
   const hash = (bytes: Uint8Array, at: number, n: number) => {
@@ -57,19 +43,7 @@ export function createChunkHasher(): ChunkHasher {
       bigger.set(leaves.subarray(0, 32 * count));
       leaves = bigger;
     }
-    const kernel = commitmentKernel(OUT + 32 * BATCH);
-    chunkLeaves ??= instantiateChunkLeaves(kernel.memory);
-    const mem = new Uint8Array(kernel.memory.buffer);
-    writeChunkPadding(mem, SCRATCH);
-    for (let done = 0; done < n; done += BATCH) {
-      const k = Math.min(BATCH, n - done);
-      const from = count + done;
-      mem.set(bytes.subarray(at + done * CHUNK_SIZE, at + (done + k) * CHUNK_SIZE), DATA);
-      // Chunk i is read at src + 1024i and its leaf written at out + 32i (i32 arithmetic wraps), so
-      // offsetting both by the first index puts this batch at DATA and its leaves at OUT.
-      chunkLeaves((DATA - CHUNK_SIZE * from) | 0, from, from + k, (OUT - 32 * from) | 0, SCRATCH);
-      leaves.set(mem.subarray(OUT, OUT + 32 * k), 32 * from);
-    }
+    chunkLeaves(bytes, at, count, n, leaves, 32 * count);
     count += n;
   };
   return {
@@ -126,11 +100,10 @@ export type ChunkTree = {
 export function buildChunkTree(leaves: Uint8Array): ChunkTree {
   const m = leaves.length / 32;
   if (!Number.isInteger(m) || m < 1) throw new RangeError('a piece tree needs at least one 32-byte leaf');
-  const hashes = KECCAK_RESERVED_BYTES;
-  const at = hashes + 32 * m;
+  const at = KECCAK_RESERVED_BYTES;
   const kernel = commitmentKernel(at + 32 * (2 * m - 1));
-  new Uint8Array(kernel.memory.buffer).set(leaves, hashes);
-  const positions = buildSortedTree(kernel, hashes, m, at);
+  new Uint8Array(kernel.memory.buffer).set(leaves, at + 32 * (m - 1));
+  hashIndexedTree(kernel, at, m);
   const tree = new Uint8Array(kernel.memory.buffer).slice(at, at + 32 * (2 * m - 1));
   return {
     root: `0x${Buffer.from(tree.buffer, 0, 32).toString('hex')}`,
@@ -139,7 +112,7 @@ export function buildChunkTree(leaves: Uint8Array): ChunkTree {
       if (!Number.isInteger(index) || index < 0 || index >= m) {
         throw new RangeError(`chunk ${index} is outside the piece (0..${m - 1})`);
       }
-      return sortedTreeProof(tree, 0, positions[index]!);
+      return sortedTreeProof(tree, 0, m - 1 + index);
     },
   };
 }

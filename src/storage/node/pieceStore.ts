@@ -46,7 +46,7 @@ export type PutPiece = {
   expiresAt?: number | null;
 };
 
-/** A chunk of a piece with what an auditor needs to check it; `leaf` = keccak256(uint32be(index) ‖ chunk). */
+/** A chunk of a piece with what an auditor needs to check it; `leaf` = sha256(uint32be(index) ‖ chunk). */
 export type ChunkAnswer = { chunk: Uint8Array; leaf: Hex; proof: Hex[]; pieceRoot: Hex };
 
 export type PieceStoreStats = { capacity: number; used: number; reserved: number; pieces: number };

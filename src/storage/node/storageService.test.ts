@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { bytesToHex, concat, type Hex, keccak256, type LocalAccount, numberToBytes } from 'viem';
+import { bytesToHex, type Hex, type LocalAccount, numberToBytes } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { createFixture } from '../../../test/contracts/fixture.ts';
 import { startJsonServer } from '../../core/http.ts';
@@ -560,7 +560,15 @@ describe('storage service: audits', () => {
     const { hash } = await verifyEnvelope(request, { type: 'Audit', domain, signerField: 'validator' });
     assert.equal(message.audit, hash);
     assert.equal(message.chunk, 5);
-    assert.equal(message.leaf, keccak256(concat([numberToBytes(5, { size: 4 }), chunk])));
+    assert.equal(
+      message.leaf,
+      bytesToHex(
+        createHash('sha256')
+          .update(numberToBytes(5, { size: 4 }))
+          .update(chunk)
+          .digest(),
+      ),
+    );
     assert.equal(message.pieceRoot, p.pieceRoot);
   });
 

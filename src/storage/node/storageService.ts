@@ -357,9 +357,9 @@ export function storage(init: StorageInit): (c: StorageComponents) => NodeServic
       routes,
       store,
       async start() {
-        // Build the commitment's WebAssembly now rather than on the first upload.
+        // Build the commitment's WebAssembly tree hasher now rather than on the first upload.
         const warm = createChunkHasher();
-        warm.update(new Uint8Array(CHUNK_SIZE));
+        warm.update(new Uint8Array(64 * CHUNK_SIZE));
         buildChunkTree(warm.digest());
         collect();
         timer = setInterval(collect, init.gcEveryMs ?? 60_000);
