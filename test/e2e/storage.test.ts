@@ -11,7 +11,9 @@ import { after, before, describe, test } from 'node:test';
 import { devAccounts } from '../../src/chain/devAccounts.ts';
 import { EVIDENCE_KIND, REASON } from '../../src/core/evidence.ts';
 import { fetchJson } from '../../src/core/http.ts';
-import { getFile } from '../../src/storage/client/getFile.ts';
+import { fetchManifest, getFile } from '../../src/storage/client/getFile.ts';
+import { manifestId } from '../../src/storage/client/keys.ts';
+import { rendezvous } from '../../src/storage/client/placement.ts';
 import { createStorageClient, type StorageClient } from '../../src/storage/client/storageClient.ts';
 import { storeFile } from '../../src/storage/client/storeFile.ts';
 import { currentEpoch, startTestNetwork, waitFor } from '../helpers.ts';
@@ -90,6 +92,30 @@ describe('storage on a 12-node devnet', { timeout: 300_000 }, () => {
         const bytes = readFileSync(file);
         for (const p of probes) assert.equal(bytes.indexOf(p), -1, `plaintext found in ${file}`);
       }
+    }
+  });
+
+  test('a node that hangs holding a data piece costs a download a tail, not the 30 s piece timeout', async () => {
+    const medium = stored.find((s) => s.data.length > 3_000_000 && s.data.length < 4_000_000)!;
+    const manifest = await fetchManifest(sc, medium.id);
+    // A data piece's holder that is not where the client looks for the manifest first (a hung
+    // manifest holder costs its own 5 s timeout, which is not what this test is about).
+    const [manifestHolder] = rendezvous(await sc.nodes(), manifestId(sc.rootKey, medium.id));
+    const holder = manifest.segments[0]!.pieces.find(
+      (p) => p.index < manifest.k && p.node?.toLowerCase() !== manifestHolder!.id.toLowerCase(),
+    )!.node!;
+    const hung = net.nodes.find((n) => n.address.toLowerCase() === holder.toLowerCase())!;
+    hung.proc!.kill('SIGSTOP');
+    try {
+      const t0 = performance.now();
+      const back = await getFile(sc, { fileId: medium.id });
+      const took = performance.now() - t0;
+      assert.ok(Buffer.from(back).equals(Buffer.from(medium.data)), 'identical without the hung node');
+      // The extras are read once the round has run 1.5 times as long as its first arrival took
+      // (tens of ms here), not after the 2 s fallback or the 30 s piece timeout.
+      assert.ok(took < 1900, `the extra pieces were read instead of waiting (${Math.round(took)} ms)`);
+    } finally {
+      hung.proc!.kill('SIGCONT');
     }
   });
 

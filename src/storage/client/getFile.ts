@@ -183,12 +183,19 @@ export async function getFile(sc: StorageClient, p: GetFileParameters): Promise<
 const HEDGE_MS = 2000;
 
 /**
+ * A round shows a tail when it has run this many times as long as its first piece took to arrive
+ * with pieces still missing: on a healthy network the first k arrive within a few tens of percent
+ * of each other, and reading the extras then only competes with them.
+ */
+const TAIL_FACTOR = 1.5;
+
+/**
  * Fetches the given pieces in parallel; once `enough` have arrived, the rest are cancelled and
- * returned (failures are recorded in `failed` instead). All are
- * asked for at once, but the pieces beyond the first `enough` are read only once the round shows a
- * tail: one of the first has arrived (the others are now behind it) or failed, or {@link HEDGE_MS}
- * have passed. On a healthy network this spares reading the extra pieces, which would compete for
- * the same bandwidth and CPU as the ones that are used.
+ * returned (failures are recorded in `failed` instead). All are asked for at once, but the pieces
+ * beyond the first `enough` are read only once the round shows a tail: one of the first failed,
+ * the round has run {@link TAIL_FACTOR} times as long as its first arrival took, or
+ * {@link HEDGE_MS} have passed. On a healthy network this spares reading the extra pieces, which
+ * would compete for the same bandwidth and CPU as the ones that are used.
  */
 async function fetchFirst(
   sc: StorageClient,
@@ -204,7 +211,9 @@ async function fetchFirst(
   const tail = new Promise<void>((resolve) => {
     release = resolve;
   });
+  const started = performance.now();
   const timer = setTimeout(release, HEDGE_MS);
+  let tailTimer: ReturnType<typeof setTimeout> | undefined;
   const cancelled: Manifest['segments'][number]['pieces'] = [];
   let arrived = 0;
   await Promise.all(
@@ -227,8 +236,8 @@ async function fetchFirst(
           into: borrow(piece.size),
           ...(j < enough ? {} : { hold: tail }),
         });
-        release();
         if (++arrived >= enough) controller.abort();
+        else tailTimer ??= setTimeout(release, (performance.now() - started) * (TAIL_FACTOR - 1));
       } catch (e) {
         release();
         if (controller.signal.aborted) cancelled.push(piece);
@@ -237,5 +246,6 @@ async function fetchFirst(
     }),
   );
   clearTimeout(timer);
+  clearTimeout(tailTimer);
   return cancelled.sort((a, b) => a.index - b.index);
 }
