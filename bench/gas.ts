@@ -27,6 +27,7 @@ import {
   type Hex,
   keccak256,
   maxUint256,
+  sha256,
   type TransactionReceipt,
   toHex,
 } from 'viem';
@@ -324,7 +325,7 @@ function readStorage(f: Fixture, functionName: 'currentEpoch' | 'dealCount') {
 
 /** A proof of `depth` random siblings for chunk `index` and the piece root it implies (sorted pairs). */
 function syntheticChunkPath(index: number, chunk: Hex, depth: number): { root: Hex; proof: Hex[] } {
-  let node = keccak256(encodePacked(['uint32', 'bytes'], [index, chunk]));
+  let node = sha256(encodePacked(['uint32', 'bytes'], [index, chunk])); // the leaf (docs/storage.md §5)
   const proof: Hex[] = [];
   for (let i = 0; i < depth; i++) {
     const sibling = toHex(randomBytes(32));
