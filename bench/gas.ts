@@ -200,7 +200,15 @@ async function measureStorage(f: Fixture, measure: Measure) {
   let epoch = BigInt(await readStorage(f, 'currentEpoch'));
   await f.increaseTime(10 * f.deployment.settings.epochLength);
   const post = async (root: Hex, total: bigint) => {
-    const fields = { epoch: epoch++, root, total, stateHash: root, actionsHash: actionsHash([]) };
+    const prevStateHash = await readStorage(f, 'stateHash');
+    const fields = {
+      epoch: epoch++,
+      root,
+      total,
+      prevStateHash,
+      stateHash: root,
+      actionsHash: actionsHash([]),
+    };
     const signed = await Promise.all(
       validators.map(async (a) => {
         const account = privateKeyToAccount(a.privateKey);
@@ -319,7 +327,7 @@ async function measureStorage(f: Fixture, measure: Measure) {
   );
 }
 
-function readStorage(f: Fixture, functionName: 'currentEpoch' | 'dealCount') {
+function readStorage<N extends 'currentEpoch' | 'dealCount' | 'stateHash'>(f: Fixture, functionName: N) {
   return f.public.readContract({ address: f.contracts.StorageDeals, abi: storageDealsAbi, functionName });
 }
 

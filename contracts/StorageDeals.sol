@@ -14,18 +14,20 @@ import {Validators} from "./Validators.sol";
 ///         `durationEpochs × pricePerEpoch` for a term deal, or an endowment for a permanent one
 ///         (Arweave-style: the first year's cost divided by −ln(1 − yearly cost decline), see
 ///         `endowment`). Nodes are paid by the validators: after an epoch closes, a two-thirds stake
-///         quorum signs one settlement (`StorageSettlement(epoch, root, total, stateHash, actionsHash)`
-///         under the Validators' EIP-712 domain): a cumulative Credits root, and the node actions the
+///         quorum signs one settlement (`StorageSettlement(epoch, root, total, prevStateHash,
+///         stateHash, actionsHash)` under the Validators' EIP-712 domain): a cumulative Credits root, and the node actions the
 ///         audits called for — suspend, reinstate, slash proven loss — which this contract carries
 ///         out on the Registry. `claimCredits` pays each account its cumulative amount minus what it
 ///         already claimed. `stateHash` commits the validators' off-chain storage state (reputations,
-///         withheld pool) so the next settlement starts from what the quorum agreed. All roots together never exceed what was escrowed minus
+///         withheld pool) so the next settlement starts from what the quorum agreed; a settlement
+///         names the state it starts from (`prevStateHash`, which must be the one on chain), so one
+///         computed before another was posted can never be posted after it. All roots together never exceed what was escrowed minus
 ///         what was refunded, and all claims never exceed all roots' totals, so a wrong quorum can
 ///         misdirect payments but never spend more than clients put in.
 /// @dev The leaf format is the OpenZeppelin merkle-tree library's for (address, uint256), as in Rewards.
 contract StorageDeals {
     bytes32 public constant STORAGE_SETTLEMENT_TYPEHASH = keccak256(
-        "StorageSettlement(uint256 epoch,bytes32 root,uint256 total,bytes32 stateHash,bytes32 actionsHash)"
+        "StorageSettlement(uint256 epoch,bytes32 root,uint256 total,bytes32 prevStateHash,bytes32 stateHash,bytes32 actionsHash)"
     );
     /// @notice Registry reason codes of the actions a settlement carries out.
     bytes32 public constant REASON_AUDITS = keccak256("STORAGE_AUDITS");
@@ -217,10 +219,13 @@ contract StorageDeals {
     }
 
     /// @notice Settles a closed epoch, signed by a two-thirds stake quorum of validators over
-    ///         `StorageSettlement(epoch, root, total, stateHash, keccak256(abi.encode(actions)))`:
+    ///         `StorageSettlement(epoch, root, total, prevStateHash, stateHash,
+    ///         keccak256(abi.encode(actions)))` with `prevStateHash` = the `stateHash` on chain now:
     ///         posts the cumulative payments root (`total` is what it adds to the previous root) and
-    ///         carries out the node actions. Epochs strictly increase (skipping is allowed: the next
-    ///         root carries them). An action the Registry refuses is reported, not fatal.
+    ///         carries out the node actions. Epochs strictly increase; a skipped epoch is paid by the
+    ///         next settlement, which starts from the last settled state. A settlement signed over
+    ///         another previous state fails the quorum check. An action the Registry refuses is
+    ///         reported, not fatal.
     function settle(
         uint256 epoch,
         bytes32 root,
@@ -236,7 +241,9 @@ contract StorageDeals {
         uint256 available = unallocated();
         if (total > available) revert PaymentsExceedEscrow(total, available);
         bytes32 structHash = keccak256(
-            abi.encode(STORAGE_SETTLEMENT_TYPEHASH, epoch, root, total, newStateHash, keccak256(abi.encode(actions)))
+            abi.encode(
+                STORAGE_SETTLEMENT_TYPEHASH, epoch, root, total, stateHash, newStateHash, keccak256(abi.encode(actions))
+            )
         );
         validators.verifyQuorum(structHash, signatures);
         paymentsRoot = root;

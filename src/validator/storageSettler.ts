@@ -27,6 +27,7 @@ import type { PlacementStore } from '../storage/validator/placements.ts';
 import { DEFAULT_REPUTATION } from '../storage/validator/reputation.ts';
 import {
   computeSettlement,
+  dealPayment,
   EMPTY_STATE,
   type StorageState,
   stateFromJson,
@@ -49,6 +50,8 @@ type SignedSettlement = {
   epoch: string;
   root: Hex;
   total: string;
+  /** The on-chain state it starts from: a record over another one is stale and signed again. */
+  prevStateHash: Hex;
   stateHash: Hex;
   actions: { node: Hex; kind: number; amount: string }[];
   signature: Hex;
@@ -107,8 +110,11 @@ export function createStorageSettler(deps: StorageSettlerDeps) {
     return undefined;
   }
 
-  /** What each deal pays for `epoch`, as the chain says at `block` (the next epoch's opening). */
-  async function payableDeals(epoch: bigint, block: bigint) {
+  /**
+   * What each deal pays for the epochs `from` … `to`, as the chain says at `block` (the opening of
+   * epoch `to` + 1).
+   */
+  async function payableDeals(from: bigint, to: bigint, block: bigint) {
     const count = await pub.readContract({
       address: d.contracts.StorageDeals,
       abi: storageDealsAbi,
@@ -125,9 +131,9 @@ export function createStorageSettler(deps: StorageSettlerDeps) {
         args: [id],
         blockNumber: block,
       });
-      if (deal.startEpoch > epoch || epoch >= deal.endEpoch) continue;
-      const amount = deal.permanent ? (BigInt(deal.size) * price + GIB - 1n) / GIB : deal.pricePerEpoch;
-      out.push({ dealId: id, amount });
+      const perEpoch = deal.permanent ? (BigInt(deal.size) * price + GIB - 1n) / GIB : deal.pricePerEpoch;
+      const amount = dealPayment(deal, perEpoch, from, to);
+      if (amount > 0n) out.push({ dealId: id, amount });
     }
     return out;
   }
@@ -144,6 +150,7 @@ export function createStorageSettler(deps: StorageSettlerDeps) {
         epoch: BigInt(s.epoch),
         root: s.root,
         total: BigInt(s.total),
+        prevStateHash: s.prevStateHash,
         stateHash: s.stateHash,
         actionsHash: actionsHash(actions),
       },
@@ -151,15 +158,19 @@ export function createStorageSettler(deps: StorageSettlerDeps) {
     };
   }
 
-  /** Computes and signs `epoch`'s settlement, or returns the one already signed. */
+  /**
+   * Computes and signs `epoch`'s settlement from the state on chain, or returns the one already
+   * signed from that state. (Signing again from a newer state is no equivocation: only one of the
+   * two can ever pass the quorum check.)
+   */
   async function sign(epoch: bigint): Promise<SignedSettlement | undefined> {
+    const [onChainHash, nextPaid] = await Promise.all([read('stateHash'), read('nextEpoch')]);
+    if (nextPaid > epoch) return undefined;
     const existing = signedRecord(epoch);
-    if (existing) return existing;
+    if (existing?.prevStateHash === onChainHash) return existing;
     const opening = await readEpochOpening(pub, d, epoch);
     const nextOpening = await readEpochOpening(pub, d, epoch + 1n);
     if (!opening || !nextOpening) return undefined;
-    const [onChainHash, nextPaid] = await Promise.all([read('stateHash'), read('nextEpoch')]);
-    if (nextPaid > epoch) return undefined;
     const previous = await stateFor(onChainHash);
     if (!previous) throw new Error(`no storage state for on-chain hash ${onChainHash}`);
     const [nodes, validators] = await Promise.all([
@@ -169,7 +180,8 @@ export function createStorageSettler(deps: StorageSettlerDeps) {
     const activeValidators = validators.filter((v) => v.status === VALIDATOR_STATUS.active);
     const evidence = await collectEvidence(deps, epoch, activeValidators);
     const [deals, slashLossBps, repairFeeEpochs] = await Promise.all([
-      payableDeals(epoch, nextOpening.blockNumber),
+      // From the epoch after the last settled one: epochs skipped since are paid now.
+      payableDeals(previous.epoch + 1n, epoch, nextOpening.blockNumber),
       readParam(pub, d, 'SLASH_STORAGE_LOSS_BPS'),
       readParam(pub, d, 'STORAGE_REPAIR_FEE_EPOCHS'),
     ]);
@@ -181,7 +193,10 @@ export function createStorageSettler(deps: StorageSettlerDeps) {
       evidence,
       deals,
       placements: deps.placements.all(),
-      repairs: deps.placements.repairsIn(epoch),
+      // Repairs since the last settlement (those of skipped epochs too).
+      repairs: Array.from({ length: Number(epoch - previous.epoch) }, (_, i) =>
+        deps.placements.repairsIn(previous.epoch + 1n + BigInt(i)),
+      ).flat(),
       slashLossBps,
       repairFeeEpochs,
       reputation: DEFAULT_REPUTATION,
@@ -191,6 +206,7 @@ export function createStorageSettler(deps: StorageSettlerDeps) {
       epoch,
       root: result.root,
       total: result.total,
+      prevStateHash: onChainHash,
       stateHash: result.stateHash,
       actionsHash: actionsHash(result.actions),
     };
@@ -198,6 +214,7 @@ export function createStorageSettler(deps: StorageSettlerDeps) {
       epoch: String(epoch),
       root: result.root,
       total: String(result.total),
+      prevStateHash: onChainHash,
       stateHash: result.stateHash,
       actions: result.actions.map((a) => ({ node: a.node, kind: a.kind, amount: String(a.amount) })),
       signature: await signSettlement(deps.account, quorumDomain, fields),
@@ -218,6 +235,8 @@ export function createStorageSettler(deps: StorageSettlerDeps) {
   /** Posts once the signers of our settlement hold two thirds of the active stake. */
   async function collectAndPost(record: SignedSettlement): Promise<boolean> {
     const { fields, actions } = fieldsOf(record);
+    // Another settlement was posted since this one was signed: it no longer applies.
+    if ((await read('stateHash')) !== record.prevStateHash) return false;
     const validators = (await readValidators(pub, d)).filter((v) => v.status === VALIDATOR_STATUS.active);
     const signatures = new Map<Hex, Hex>([[me, record.signature]]);
     await Promise.all(
@@ -270,7 +289,7 @@ export function createStorageSettler(deps: StorageSettlerDeps) {
     if (current > next + 2n) {
       log.warn(
         { epoch: String(next) },
-        'storage epoch left unpaid: its posting window closed without a quorum',
+        'storage epoch skipped: its posting window closed without a quorum; the next settlement pays it',
       );
       store.set('storageNextEpoch', String(next + 1n));
       return;

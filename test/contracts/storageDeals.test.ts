@@ -33,7 +33,14 @@ const PRICE_GIB_EPOCH = 1n;
 const DECLINE_BPS = 50n;
 const ZERO32 = `0x${'00'.repeat(32)}` as Hex;
 
-type Payments = { epoch: bigint; root: Hex; total: bigint; stateHash?: Hex; actions?: NodeAction[] };
+type Payments = {
+  epoch: bigint;
+  root: Hex;
+  total: bigint;
+  prevStateHash?: Hex;
+  stateHash?: Hex;
+  actions?: NodeAction[];
+};
 type Entry = [Hex, bigint];
 type Terms = {
   root?: Hex;
@@ -169,25 +176,29 @@ describe('StorageDeals', () => {
       await f.increaseTime(epochLength - into);
     }
   };
-  const fieldsOf = (p: Payments) => ({
+  /** The signed fields; the previous state is the one on chain unless `p` names another. */
+  const fieldsOf = async (p: Payments) => ({
     epoch: p.epoch,
     root: p.root,
     total: p.total,
+    prevStateHash: p.prevStateHash ?? ((await read('stateHash')) as Hex),
     stateHash: p.stateHash ?? ZERO32,
     actionsHash: actionsHash(p.actions ?? []),
   });
-  const signPayments = (who: number[], p: Payments) =>
-    Promise.all(
+  const signPayments = async (who: number[], p: Payments) => {
+    const fields = await fieldsOf(p);
+    return Promise.all(
       who.map(async (i) => {
         const account = privateKeyToAccount(f.accounts[i]!.privateKey);
         const signature = await signSettlement(
           account,
           { chainId: f.devnet.chainId, validators: f.contracts.Validators },
-          fieldsOf(p),
+          fields,
         );
         return { signer: account.address, signature };
       }),
     );
+  };
   const postPayments = async (p: Payments, signers = [1, 2], signatures?: Hex) =>
     f.as(5).write({
       address: f.contracts.StorageDeals,
@@ -413,6 +424,32 @@ describe('StorageDeals', () => {
       }
     });
 
+    test('a settlement signed from an older state cannot be posted after a newer one: it names the state it starts from', async () => {
+      const { startEpoch } = await funded();
+      const before = (await read('stateHash')) as Hex;
+      // Both computed from the same state; the first is posted late, after the second was signed.
+      const late = { epoch: startEpoch, root: rootOf('late'), total: 10n, stateHash: rootOf('state late') };
+      const stale = {
+        epoch: startEpoch + 1n,
+        root: rootOf('stale'),
+        total: 10n,
+        prevStateHash: before,
+        stateHash: rootOf('state stale'),
+      };
+      const staleSignatures = packSignatures(await signPayments([1, 2], stale));
+      await postPayments(late);
+      assert.equal(await read('stateHash'), late.stateHash);
+      const posted = await read('totalPosted');
+      // Its signatures no longer recover to validators: the digest names the state on chain now.
+      await rejectsWithCode(postPayments(stale, [], staleSignatures), 'NOT_ACTIVE_VALIDATOR');
+      assert.equal(await read('totalPosted'), posted, 'nothing posted');
+      // Signed again from the state on chain, the same epoch settles.
+      const { prevStateHash: _, ...fresh } = stale;
+      await postPayments(fresh);
+      assert.equal(await read('stateHash'), stale.stateHash);
+      assert.equal(await read('totalPosted'), posted + 10n);
+    });
+
     test('a signature over an EpochRoot never passes as a StorageSettlement (typed quorum)', async () => {
       const { startEpoch } = await funded();
       const p = { epoch: startEpoch, root: rootOf('payments'), total: 10n };
@@ -437,16 +474,18 @@ describe('StorageDeals', () => {
             { type: 'uint256' },
             { type: 'bytes32' },
             { type: 'bytes32' },
+            { type: 'bytes32' },
           ],
           [
             keccak256(
               toBytes(
-                'StorageSettlement(uint256 epoch,bytes32 root,uint256 total,bytes32 stateHash,bytes32 actionsHash)',
+                'StorageSettlement(uint256 epoch,bytes32 root,uint256 total,bytes32 prevStateHash,bytes32 stateHash,bytes32 actionsHash)',
               ),
             ),
             p.epoch,
             p.root,
             p.total,
+            (await read('stateHash')) as Hex,
             ZERO32,
             actionsHash([]),
           ],

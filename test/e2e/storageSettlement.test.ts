@@ -19,6 +19,7 @@ import { manifestId } from '../../src/storage/client/keys.ts';
 import { rendezvous } from '../../src/storage/client/placement.ts';
 import { createStorageClient, type StorageClient } from '../../src/storage/client/storageClient.ts';
 import { storeFile } from '../../src/storage/client/storeFile.ts';
+import { dealPayment } from '../../src/storage/validator/settlement.ts';
 import { currentEpoch, startTestNetwork, waitFor } from '../helpers.ts';
 
 type Net = Awaited<ReturnType<typeof startTestNetwork>>;
@@ -107,6 +108,41 @@ describe('storage payments, slashing and repair on a 12-node devnet', { timeout:
       });
     // The node's own claim loop collects its storage Credits.
     await waitFor('the node claims its storage credits', async () => (await credits()) > 0n, 60_000, 500);
+
+    // Every epoch settled so far paid each deal once for each epoch it ran: as of one block, what
+    // was posted plus what the settled state withheld (placements not yet known; no repairs yet)
+    // is Σ price × epochs run.
+    const at = { blockNumber: await net.client.getBlockNumber() };
+    const read = <N extends 'nextEpoch' | 'totalPosted' | 'dealCount' | 'stateHash'>(functionName: N) =>
+      net.client.readContract({
+        address: net.chain.deployment.contracts.StorageDeals,
+        abi: storageDealsAbi,
+        functionName,
+        ...at,
+      });
+    const [settledUpTo, posted, deals, stateHash] = await Promise.all([
+      read('nextEpoch'),
+      read('totalPosted'),
+      read('dealCount'),
+      read('stateHash'),
+    ]);
+    const state = await fetchJson<{ epoch: string; withheld: string }>(
+      `${v0()}/v1/storage/state/${stateHash}`,
+    );
+    assert.equal(BigInt(state.epoch), settledUpTo - 1n);
+    let owed = 0n;
+    for (let id = 1n; id <= deals; id++) {
+      const deal = await net.client.readContract({
+        address: net.chain.deployment.contracts.StorageDeals,
+        abi: storageDealsAbi,
+        functionName: 'deal',
+        args: [id],
+        ...at,
+      });
+      assert.ok(!deal.permanent, 'term deals only here (permanent ones pay the network rate)');
+      owed += dealPayment(deal, deal.pricePerEpoch, 0n, settledUpTo - 1n);
+    }
+    assert.equal(posted + BigInt(state.withheld), owed, 'each deal paid once for every settled epoch it ran');
   });
 
   test('a node that deletes its pieces is slashed and suspended, and repair restores every segment', async () => {

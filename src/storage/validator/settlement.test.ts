@@ -7,6 +7,7 @@ import { AUDIT_SLOT_BASE } from './audit.ts';
 import { DEFAULT_REPUTATION } from './reputation.ts';
 import {
   computeSettlement,
+  dealPayment,
   EMPTY_STATE,
   type SettlementInput,
   stateFromJson,
@@ -167,4 +168,15 @@ test('the result does not depend on the order evidence arrived in, and the state
   assert.deepEqual(a.actions, b.actions);
   const back = stateFromJson(JSON.parse(JSON.stringify(stateToJson(a.state))));
   assert.deepEqual(back, a.state);
+});
+
+test('a settlement pays each deal for every epoch since the last one in which it ran, skipped ones included', () => {
+  const deal = { startEpoch: 10n, endEpoch: 20n };
+  assert.equal(dealPayment(deal, 7n, 12n, 12n), 7n, 'one epoch: its price');
+  assert.equal(dealPayment(deal, 7n, 12n, 14n), 21n, 'two skipped epochs are paid with the third');
+  assert.equal(dealPayment(deal, 7n, 0n, 11n), 14n, 'not before it started');
+  assert.equal(dealPayment(deal, 7n, 18n, 25n), 14n, 'not from its end epoch on');
+  assert.equal(dealPayment(deal, 7n, 20n, 25n), 0n, 'nothing once it ended');
+  assert.equal(dealPayment(deal, 7n, 5n, 9n), 0n, 'nothing before it started');
+  assert.equal(dealPayment({ startEpoch: 3n, endEpoch: 3n }, 7n, 0n, 9n), 0n, 'a deal terminated at once');
 });

@@ -64,7 +64,7 @@ export type SettlementInput = {
   nodes: readonly { id: Hex; stake: bigint; status: number }[];
   validators: readonly { id: Hex; stake: bigint }[];
   evidence: readonly VerifiedEvidence[];
-  /** What each deal pays for this epoch (0 or absent: not payable). */
+  /** What each deal pays in this settlement (see {@link dealPayment}; 0 or absent: not payable). */
   deals: readonly { dealId: bigint; amount: bigint }[];
   placements: readonly { dealId: bigint; pieceId: Hex; size: number; node: Hex }[];
   /** Pieces re-placed during this epoch, by whom. */
@@ -87,6 +87,25 @@ export type Settlement = {
 };
 
 const lower = (x: string) => x.toLowerCase() as Hex;
+
+/**
+ * What a deal pays in one settlement: its epoch price for every epoch from `from` to `to`
+ * (inclusive) in which it runs (`startEpoch ≤ e < endEpoch`). A settlement covers the epochs since
+ * the last one on chain: normally just its own, but after an epoch whose posting window closed
+ * without a quorum, that one too, so nodes are paid for every epoch they stored.
+ *
+ * @example dealPayment({ startEpoch: 3n, endEpoch: 10n }, 5n, 8n, 12n); // 2 epochs (8, 9) → 10n
+ */
+export function dealPayment(
+  deal: { startEpoch: bigint; endEpoch: bigint },
+  perEpoch: bigint,
+  from: bigint,
+  to: bigint,
+): bigint {
+  const lo = from > deal.startEpoch ? from : deal.startEpoch;
+  const hi = to + 1n < deal.endEpoch ? to + 1n : deal.endEpoch;
+  return hi > lo ? (hi - lo) * perEpoch : 0n;
+}
 
 export function computeSettlement(input: SettlementInput): Settlement {
   const nodes = new Map(input.nodes.map((n) => [lower(n.id), n]));

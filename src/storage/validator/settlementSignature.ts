@@ -1,7 +1,8 @@
 /**
  * The StorageSettlement validators sign after an epoch closes: EIP-712 struct
- * StorageSettlement(epoch, root, total, stateHash, actionsHash) under the Validators contract's
- * domain, the digest `StorageDeals.settle` hands to `Validators.verifyQuorum`. `actionsHash` is
+ * StorageSettlement(epoch, root, total, prevStateHash, stateHash, actionsHash) under the Validators
+ * contract's domain, where `prevStateHash` is the state the settlement starts from (the one on
+ * chain when it is posted, or the quorum check fails), the digest `StorageDeals.settle` hands to `Validators.verifyQuorum`. `actionsHash` is
  * keccak256(abi.encode(NodeAction[])) over the node actions in the order they are posted.
  */
 import { encodeAbiParameters, type Hex, keccak256, type LocalAccount, recoverTypedDataAddress } from 'viem';
@@ -15,6 +16,7 @@ export type SettlementFields = {
   epoch: bigint;
   root: Hex;
   total: bigint;
+  prevStateHash: Hex;
   stateHash: Hex;
   actionsHash: Hex;
 };
@@ -24,6 +26,7 @@ export const STORAGE_SETTLEMENT_TYPES = {
     { name: 'epoch', type: 'uint256' },
     { name: 'root', type: 'bytes32' },
     { name: 'total', type: 'uint256' },
+    { name: 'prevStateHash', type: 'bytes32' },
     { name: 'stateHash', type: 'bytes32' },
     { name: 'actionsHash', type: 'bytes32' },
   ],
