@@ -16,6 +16,13 @@ export async function runDaemon(
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // A supervisor that keeps a pipe to our stdin (a devnet) sets this: when it dies, however it
+  // dies, the pipe closes and we stop too instead of running on as an orphan.
+  if (process.env['DEPIN_EXIT_WITH_PARENT'] === '1') {
+    process.stdin.on('end', () => shutdown('parent exited'));
+    process.stdin.on('error', () => shutdown('parent exited'));
+    process.stdin.resume();
+  }
   await daemon.start();
   // One machine-readable line on stdout tells a supervisor the daemon is serving.
   process.stdout.write(`${JSON.stringify({ event: 'ready', url: daemon.url })}\n`);

@@ -50,8 +50,9 @@ export function createDaemon(name: string, args: string[], logFile: string, read
       const port = d.url ? new URL(d.url).port : undefined;
       const argv = port && !args.includes('--port') ? [...args, '--port', port] : args;
       const proc = spawn(process.execPath, [...DAEMON_NODE_FLAGS, ...extraFlags(), MAIN, ...argv], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env },
+        // The child stops when this process goes, however it goes (see runDaemon).
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { ...process.env, DEPIN_EXIT_WITH_PARENT: '1' },
       });
       d.proc = proc;
       proc.stderr!.pipe(log);

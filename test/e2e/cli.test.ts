@@ -1,7 +1,7 @@
 /** The `depin` command as a user runs it: separate processes, real output. */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -125,5 +125,52 @@ describe('the depin command', { timeout: 120_000 }, () => {
       assert.equal(n.uptime, 1);
     }
     assert.ok(BigInt(summary.claimed) <= BigInt(summary.emitted));
+  });
+
+  test('killing `depin devnet` outright (SIGKILL) takes its node and validator processes down with it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'depin-devnet-'));
+    const devnet = spawn(
+      process.execPath,
+      [
+        BIN,
+        'devnet',
+        '--epoch-length',
+        '4',
+        '--port',
+        '0',
+        '--nodes',
+        '1',
+        '--validators',
+        '1',
+        '--dir',
+        dir,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const lines = createInterface({ input: devnet.stdout! });
+    await new Promise<void>((resolve, reject) => {
+      lines.on('line', (l) => l.startsWith('RPC ') && resolve());
+      devnet.once('exit', (code) => reject(new Error(`devnet exited ${code}`)));
+    });
+    const daemons = () =>
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            return Number(p) !== devnet.pid && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir);
+          } catch {
+            return false; // gone meanwhile
+          }
+        });
+    try {
+      assert.equal(daemons().length, 2, 'a node and a validator run');
+      devnet.kill('SIGKILL');
+      const deadline = Date.now() + 20_000;
+      while (daemons().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(daemons(), [], 'no daemon outlives the devnet that started it');
+    } finally {
+      devnet.kill('SIGKILL');
+      for (const p of daemons()) process.kill(Number(p), 'SIGKILL');
+    }
   });
 });
