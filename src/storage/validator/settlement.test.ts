@@ -180,3 +180,24 @@ test('a settlement pays each deal for every epoch since the last one in which it
   assert.equal(dealPayment(deal, 7n, 5n, 9n), 0n, 'nothing before it started');
   assert.equal(dealPayment({ startEpoch: 3n, endEpoch: 3n }, 7n, 0n, 9n), 0n, 'a deal terminated at once');
 });
+
+test('a small deal with one ineligible placement still pays the others: only that share is withheld', () => {
+  // 1 credit an epoch over 4 placements, node 0 failing its audit: over many epochs the credit
+  // goes to the eligible placements about 3 times in 4, and is withheld only when it lands on node 0.
+  let paid = 0n;
+  let withheld = 0n;
+  for (let e = 1n; e <= 200n; e++) {
+    const s = computeSettlement(
+      input({
+        epoch: e,
+        deals: [{ dealId: 1n, amount: 1n }],
+        evidence: [audit(0, 0, 0, OUTCOME.invalid, REASON.TIMEOUT)],
+      }),
+    );
+    assert.equal(s.allocations.get(NODES[0]!.id.toLowerCase() as Hex), undefined, 'node 0 is never paid');
+    assert.equal(s.total + s.state.withheld, 1n, 'each epoch pays or withholds exactly its credit');
+    paid += s.total;
+    withheld += s.state.withheld;
+  }
+  assert.ok(paid > 120n && withheld > 20n, `paid ${paid}, withheld ${withheld} of 200`);
+});

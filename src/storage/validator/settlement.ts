@@ -13,7 +13,8 @@
  * - Payments: each deal pays its epoch price (term: pricePerEpoch; permanent: the network rate for
  *   its size) over its placements by size. A placement on a suspended node, or on a node that failed
  *   an audit this epoch, is not paid: its share joins the withheld pool. Shares are split by largest
- *   remainder so that small deals still pay someone every epoch.
+ *   remainder over all placements, then the ineligible ones withheld, so that small deals still pay
+ *   someone every epoch.
  * - Repairs: whoever re-placed a lost piece is paid STORAGE_REPAIR_FEE_EPOCHS epochs of that
  *   piece's share, out of the withheld pool (never more than the pool holds).
  */
@@ -190,12 +191,13 @@ export function computeSettlement(input: SettlementInput): Settlement {
     }
     for (const p of placed)
       shareOf.set(`${deal.dealId}:${lower(p.pieceId)}`, (deal.amount * BigInt(p.size)) / totalSize);
-    const paid = placed.filter((p) => eligible(lower(p.node)));
-    const paidSize = paid.reduce((a, p) => a + BigInt(p.size), 0n);
-    const pot = (deal.amount * paidSize) / totalSize;
-    withheld += deal.amount - pot;
-    for (const [p, amount] of largestRemainder(pot, paid, paidSize, input.epoch))
-      credit(lower(p.node), amount);
+    // The whole amount is split over every placement first, then the shares of placements that
+    // are not eligible are withheld: flooring the eligible part instead would withhold a small
+    // deal's whole epoch (1 credit over 13 placements) as soon as one placement is not eligible.
+    for (const [p, amount] of largestRemainder(deal.amount, placed, totalSize, input.epoch)) {
+      if (eligible(lower(p.node))) credit(lower(p.node), amount);
+      else withheld += amount;
+    }
   }
 
   // Repair fees from the withheld pool.
