@@ -3,10 +3,12 @@
  * for its proof against the root on chain, checks the proof locally, and claims when cumulative
  * exceeds what was already claimed.
  */
+
 import type { Hex } from 'viem';
 import { isDepinError } from '../core/errors.ts';
 import { fetchJson } from '../core/http.ts';
 import type { Logger } from '../core/log.ts';
+import { type Loop, repeatEvery } from '../core/loop.ts';
 import { verifyRewardProof } from '../core/merkle.ts';
 import { rewardsAbi, storageDealsAbi } from './abi/index.ts';
 import type { ChainClients } from './clients.ts';
@@ -131,28 +133,10 @@ export const claimStorageCredits = (c: ClaimDeps): Promise<bigint> => claimFrom(
  *
  * @example const loop = createClaimLoop(deps, 3000); loop.start(); … await loop.stop();
  */
-export function createClaimLoop(
-  c: ClaimDeps,
-  everyMs: number,
-): { start: () => void; stop: () => Promise<void> } {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = false;
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = claimRewards(c)
-        .then(() => claimStorageCredits(c))
-        .catch((e: unknown) => c.log.warn({ err: (e as Error).message }, 'claim failed'))
-        .finally(schedule);
-    }, everyMs);
-  };
-  return {
-    start: schedule,
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
+export function createClaimLoop(c: ClaimDeps, everyMs: number): Loop {
+  return repeatEvery(
+    everyMs,
+    () => claimRewards(c).then(() => claimStorageCredits(c)),
+    (e) => c.log.warn({ err: e.message }, 'claim failed'),
+  );
 }

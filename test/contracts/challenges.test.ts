@@ -13,15 +13,17 @@ import {
   toHex,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import {
-  challengesAbi,
-  creditsAbi,
-  registryAbi,
-  storageDealsAbi,
-  tokenAbi,
-} from '../../src/chain/abi/index.ts';
+import { challengesAbi, registryAbi, storageDealsAbi, tokenAbi } from '../../src/chain/abi/index.ts';
 import { chunkProof, pieceRoot as pieceRootOf } from '../../src/storage/client/pieces.ts';
-import { approveToken, createFixture, E18, type Fixture, rejectsWithCode, tokenBalance } from './fixture.ts';
+import {
+  approveToken,
+  buyCredits,
+  createFixture,
+  E18,
+  type Fixture,
+  rejectsWithCode,
+  tokenBalance,
+} from './fixture.ts';
 
 // devnetSettings: CHALLENGE_DEPOSIT 1 DPN, CHALLENGE_WINDOW 30 s, SLASH_LOST_PIECE 20 DPN,
 // CHALLENGE_REWARD_BPS 2500; a storage node stakes base 100 + storage 100 DPN.
@@ -112,13 +114,7 @@ describe('Challenges', () => {
         STAKE,
       ],
     });
-    await approveToken(f, CLIENT, f.contracts.Credits);
-    await f.as(CLIENT).write({
-      address: f.contracts.Credits,
-      abi: creditsAbi,
-      functionName: 'mint',
-      args: [address(CLIENT), 10n * E18, 0n],
-    });
+    await buyCredits(f, CLIENT, 10n * E18);
     const created = await f.as(CLIENT).write({
       address: f.contracts.StorageDeals,
       abi: storageDealsAbi,

@@ -4,7 +4,7 @@ import { type Hex, parseEventLogs } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { creditsAbi, egressPaymentsAbi } from '../../src/chain/abi/index.ts';
 import { egressDomain, signEgressVoucher } from '../../src/storage/node/egressVoucher.ts';
-import { approveToken, createFixture, decoded, E18, type Fixture, rejectsWithCode } from './fixture.ts';
+import { buyCredits, createFixture, decoded, E18, type Fixture, rejectsWithCode } from './fixture.ts';
 
 const CLIENTS = [10, 11];
 const NODES = [13, 14];
@@ -54,13 +54,7 @@ describe('EgressPayments', () => {
   before(async () => {
     f = await createFixture();
     for (const i of CLIENTS) {
-      await approveToken(f, i, f.contracts.Credits);
-      await f.as(i).write({
-        address: f.contracts.Credits,
-        abi: creditsAbi,
-        functionName: 'mint',
-        args: [address(i), 100n * E18, 0n],
-      });
+      await buyCredits(f, i, 100n * E18);
     }
   });
   after(() => f.close());

@@ -15,7 +15,7 @@ import {
   toBytes,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { depinGovernorAbi, tokenAbi } from '../../src/chain/abi/index.ts';
+import { creditsAbi, depinGovernorAbi, tokenAbi } from '../../src/chain/abi/index.ts';
 import { type ChainClients, createChainClients } from '../../src/chain/clients.ts';
 import { deployNetwork, devnetSettings, type NetworkSettings } from '../../src/chain/deploy.ts';
 import type { Deployment } from '../../src/chain/deployment.ts';
@@ -177,6 +177,17 @@ export async function approveToken(f: Fixture, who: number | Hex, spender: Hex):
     abi: tokenAbi,
     functionName: 'approve',
     args: [spender, maxUint256],
+  });
+}
+
+/** Burns `tokens` of `who`'s Token for Credits to `who` (approving Credits first). */
+export async function buyCredits(f: Fixture, who: number, tokens: bigint): Promise<void> {
+  await approveToken(f, who, f.contracts.Credits);
+  await f.as(who).write({
+    address: f.contracts.Credits,
+    abi: creditsAbi,
+    functionName: 'mint',
+    args: [f.accounts[who]!.address, tokens, 0n],
   });
 }
 

@@ -12,6 +12,7 @@ import {
 } from '../../src/storage/validator/settlementSignature.ts';
 import {
   approveToken,
+  buyCredits,
   createFixture,
   decoded,
   E18,
@@ -91,13 +92,7 @@ describe('StorageDeals', () => {
     }
     // Each client burns 1,000 DPN for credits (99,000 credits per DPN at $1 − $0.01).
     for (const i of CLIENTS) {
-      await approveToken(f, i, f.contracts.Credits);
-      await f.as(i).write({
-        address: f.contracts.Credits,
-        abi: creditsAbi,
-        functionName: 'mint',
-        args: [address(i), 1000n * E18, 0n],
-      });
+      await buyCredits(f, i, 1000n * E18);
     }
   });
   after(() => f.close());

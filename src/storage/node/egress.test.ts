@@ -7,7 +7,13 @@ import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { bytesToHex, type Hex, type LocalAccount, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { approveToken, createFixture, E18, type Fixture } from '../../../test/contracts/fixture.ts';
+import {
+  approveToken,
+  buyCredits,
+  createFixture,
+  E18,
+  type Fixture,
+} from '../../../test/contracts/fixture.ts';
 import { creditsAbi, egressPaymentsAbi, registryAbi } from '../../chain/abi/index.ts';
 import { startJsonServer } from '../../core/http.ts';
 import { createLogger } from '../../core/log.ts';
@@ -131,13 +137,7 @@ describe('storage node: egress payments over HTTP against the chain', () => {
         250n * E18,
       ],
     });
-    await approveToken(f, CLIENT, f.contracts.Credits);
-    await f.as(CLIENT).write({
-      address: f.contracts.Credits,
-      abi: creditsAbi,
-      functionName: 'mint',
-      args: [client.address, E18, 0n],
-    });
+    await buyCredits(f, CLIENT, E18);
     await f.as(CLIENT).write({
       address: f.contracts.EgressPayments,
       abi: egressPaymentsAbi,

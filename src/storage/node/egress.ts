@@ -8,12 +8,14 @@
  * The price is this node's registered egress price (Registry `prices[1]`, Credits per GiB), read
  * from chain and cached briefly, like deposits.
  */
+
 import type { IncomingMessage } from 'node:http';
 import type { DatabaseSync } from 'node:sqlite';
 import { type Hex, isAddress, parseEventLogs } from 'viem';
 import { egressPaymentsAbi, registryAbi } from '../../chain/abi/index.ts';
 import { DepinError, isDepinError } from '../../core/errors.ts';
 import type { Route } from '../../core/http.ts';
+import { repeatEvery } from '../../core/loop.ts';
 import type { NodeComponents } from '../../node/service.ts';
 import { chargeEgress, type EgressAccount, egressCost } from './egressCharge.ts';
 import { createEgressLedger, type EgressLedgerEntry } from './egressLedger.ts';
@@ -248,18 +250,12 @@ export function createEgress(init: EgressInit, c: EgressComponents, db: Database
     return paid;
   };
 
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = false;
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = redeemDue()
-        .catch((e: unknown) => log.warn({ err: (e as Error).message }, 'egress redeem pass failed'))
-        .finally(schedule);
-    }, init.checkEveryMs ?? 5000);
-    timer.unref();
-  };
+  const loop = repeatEvery(
+    init.checkEveryMs ?? 5000,
+    redeemDue,
+    (e) => log.warn({ err: e.message }, 'egress redeem pass failed'),
+    { unref: true },
+  );
 
   const routes: Route[] = [
     {
@@ -298,14 +294,7 @@ export function createEgress(init: EgressInit, c: EgressComponents, db: Database
     charge,
     routes,
     redeemDue,
-    start() {
-      stopped = false;
-      schedule();
-    },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
+    start: loop.start,
+    stop: loop.stop,
   };
 }

@@ -83,22 +83,24 @@ export function rebuildPieces(
   return out;
 }
 
+/** What both repair kinds work with: the repairer's key, the nodes, and how it pays and binds. */
+export type RepairContext = {
+  account: LocalAccount;
+  domain: Domain;
+  /** Healthy nodes that may receive pieces. */
+  candidates: readonly StorageNodeRef[];
+  nodes: ReadonlyMap<string, StorageNodeRef>;
+  /** Pays priced nodes for the pieces downloaded (egress vouchers). */
+  payer?: EgressPayer;
+  /** Called after each upload, before the report is sent (e.g. to bind the piece to its deal). */
+  afterUpload?: (node: StorageNodeRef, pieceId: Hex) => Promise<void>;
+};
+
 /**
  * Repairs `job`: fetches k healthy pieces, rebuilds every piece that has no healthy holder, and
  * places each on a candidate node that holds nothing of this segment. Returns what was placed.
  */
-export async function repairSegment(p: {
-  account: LocalAccount;
-  domain: Domain;
-  job: RepairJob;
-  /** Healthy nodes that may receive pieces. */
-  candidates: readonly StorageNodeRef[];
-  nodes: ReadonlyMap<string, StorageNodeRef>;
-  /** Pays priced nodes for the k pieces downloaded (egress vouchers). */
-  payer?: EgressPayer;
-  /** Called after each upload, before the report is sent (e.g. to bind the piece to its deal). */
-  afterUpload?: (node: StorageNodeRef, pieceId: Hex) => Promise<void>;
-}): Promise<RepairedPiece[]> {
+export async function repairSegment(p: RepairContext & { job: RepairJob }): Promise<RepairedPiece[]> {
   const { job } = p;
   const want = job.pieces.flatMap((x, i) => (x && x.healthy.length === 0 ? [i] : []));
   if (want.length === 0) return [];
@@ -159,15 +161,7 @@ export type ReplicaJob = {
  * Re-replicates a piece: copies it from a healthy holder to healthy nodes that do not hold it
  * until `copies` healthy holders exist again (or no candidate is left).
  */
-export async function repairReplica(p: {
-  account: LocalAccount;
-  domain: Domain;
-  job: ReplicaJob;
-  candidates: readonly StorageNodeRef[];
-  nodes: ReadonlyMap<string, StorageNodeRef>;
-  payer?: EgressPayer;
-  afterUpload?: (node: StorageNodeRef, pieceId: Hex) => Promise<void>;
-}): Promise<RepairedPiece[]> {
+export async function repairReplica(p: RepairContext & { job: ReplicaJob }): Promise<RepairedPiece[]> {
   const { job } = p;
   const missing = job.copies - job.healthy.length;
   if (missing <= 0 || job.healthy.length === 0) return [];
@@ -193,12 +187,7 @@ export async function repairReplica(p: {
 
 /** The piece from the first healthy holder whose bytes match its root; why the others failed goes to `errors`. */
 async function fetchGood(
-  p: {
-    account: LocalAccount;
-    domain: Domain;
-    nodes: ReadonlyMap<string, StorageNodeRef>;
-    payer?: EgressPayer;
-  },
+  p: Pick<RepairContext, 'account' | 'domain' | 'nodes' | 'payer'>,
   x: { pieceId: Hex; pieceRoot: Hex; size: number; healthy: readonly Hex[] },
   errors: string[],
 ): Promise<Uint8Array | undefined> {
@@ -225,11 +214,7 @@ async function fetchGood(
 
 /** Uploads one rebuilt or copied piece under its deal and signs the repair report for it. */
 async function place(
-  p: {
-    account: LocalAccount;
-    domain: Domain;
-    afterUpload?: (node: StorageNodeRef, pieceId: Hex) => Promise<void>;
-  },
+  p: Pick<RepairContext, 'account' | 'domain' | 'afterUpload'>,
   node: StorageNodeRef,
   dealId: bigint,
   pieceId: Hex,
