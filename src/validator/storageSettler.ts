@@ -194,9 +194,7 @@ export function createStorageSettler(deps: StorageSettlerDeps) {
       deals,
       placements: deps.placements.all(),
       // Repairs since the last settlement (those of skipped epochs too).
-      repairs: Array.from({ length: Number(epoch - previous.epoch) }, (_, i) =>
-        deps.placements.repairsIn(previous.epoch + 1n + BigInt(i)),
-      ).flat(),
+      repairs: deps.placements.repairsIn(previous.epoch + 1n, epoch),
       slashLossBps,
       repairFeeEpochs,
       reputation: DEFAULT_REPUTATION,

@@ -90,7 +90,7 @@ export function createPlacementStore(db: DatabaseSync) {
   const insertRepair = db.prepare(
     'INSERT OR IGNORE INTO repairs (deal_id, piece_id, size, node, repairer, epoch) VALUES (?, ?, ?, ?, ?, ?)',
   );
-  const repairsIn = db.prepare('SELECT * FROM repairs WHERE epoch = ?');
+  const repairsIn = db.prepare('SELECT * FROM repairs WHERE epoch >= ? AND epoch <= ? ORDER BY epoch');
   const tx = <T>(fn: () => T): T => {
     db.exec('BEGIN');
     try {
@@ -156,8 +156,9 @@ export function createPlacementStore(db: DatabaseSync) {
         return true;
       });
     },
-    repairsIn(epoch: bigint): Repair[] {
-      return (repairsIn.all(epoch) as Record<string, string | number>[]).map((r) => ({
+    /** The repairs reported in epochs `from` … `to`. */
+    repairsIn(from: bigint, to: bigint): Repair[] {
+      return (repairsIn.all(from, to) as Record<string, string | number>[]).map((r) => ({
         dealId: BigInt(r.deal_id!),
         pieceId: r.piece_id as Hex,
         size: Number(r.size),
